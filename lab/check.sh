@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Run every test and print one closing "N passed, N failed, N skipped" line.
+#
+#   lab/check.sh [--extended]
+#
+# Stages: host unit tests of the tool, static checks, the kernel build,
+# then boots of the lab scenarios: KUnit at boot, guest TAP tests, the
+# upstream arm64 MTE selftests, the malformed-binding variants. Each stage
+# writes TAP to build/results/STAGE.tap. --extended also builds and boots the
+# debug kernel (lockdep, DEBUG_VM, KASAN, DEBUG_ATOMIC_SLEEP).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+results=$LAB_BUILD/results
+rm -rf "$results"; mkdir -p "$results"
+extended=0
+[ "${1:-}" = --extended ] && extended=1
+
+# stage NAME COMMAND...: run a command whose stdout is TAP.
+stage() {
+	local name=$1 start; shift
+	start=$(date +%s)
+	"$@" > "$results/$name.tap" 2> "$results/$name.err"
+	local rc=$?
+	if ! grep -Eq '^(not )?ok ' "$results/$name.tap"; then
+		echo "not ok 1 - $name produced no test point (exit $rc); see $results/$name.err" >> "$results/$name.tap"
+	elif [ $rc != 0 ] && ! grep -q '^not ok' "$results/$name.tap"; then
+		echo "not ok - $name exited $rc" >> "$results/$name.tap"
+	fi
+	printf '[lab] %-28s %4ds  %s\n' "$name" $(( $(date +%s) - start )) \
+		"$(summary "$results/$name.tap")" >&2
+	grep '^not ok' "$results/$name.tap" | sed 's/^/    /' >&2
+}
+
+summary() {
+	awk '/^ok / && /# SKIP/ { s++; next } /^ok / { p++ } /^not ok / { f++ }
+	     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$@"
+}
+
+# A command that fails the build of the lab is one failing test point.
+tap_of() {
+	local desc=$1; shift
+	if "$@" >&2; then echo "ok 1 - $desc"; else echo "not ok 1 - $desc"; fi
+}
+
+boot() {
+	local scenario=$1 plan=$2 variant=${3:-lab} log; shift 3 || shift $#
+	log=$("$LAB_TOP/lab/qemu.sh" "$scenario" "$plan" "$variant") || return 1
+	python3 "$LAB_TOP/lab/logtap.py" "$log" "$@" | sed "s/^\(\(not \)\?ok [0-9]* - \)/\1$scenario: /"
+}
+
+net_gain() {
+	"$LAB_TOP/lab/netgain.sh" "$LAB_LOGS/lab/default.demo.log" "$LAB_LOGS/lab/off.demo.log"
+}
+
+stage host-tool make -s -C "$LAB_TOP/tools/mte-numa" test
+stage deps tap_of "build dependencies are installed" "$LAB_TOP/lab/deps.sh"
+stage kernel tap_of "lab kernel builds" "$LAB_TOP/lab/kernel.sh" build lab
+stage static "$LAB_TOP/lab/static.sh"
+stage initramfs tap_of "initramfs builds" "$LAB_TOP/lab/initramfs.sh"
+
+stage boot-default boot default tagnode lab --kunit
+for s in flat two; do stage "boot-$s" boot "$s" tagnode lab; done
+for s in default off nomte notag; do stage "demo-$s" boot "$s" demo lab; done
+stage net-gain net_gain
+for s in $(awk '$1 ~ /^bad-/ { print $1 }' "$LAB_TOP/lab/scenarios/list"); do
+	stage "binding-$s" boot "$s" binding lab
+done
+stage selftests boot default selftests lab
+
+if [ $extended = 1 ]; then
+	stage debug-kernel tap_of "debug kernel builds" "$LAB_TOP/lab/kernel.sh" build debug
+	stage debug-boot boot default tagnode debug --kunit
+	stage debug-selftests boot default selftests debug
+fi
+
+echo "results: $results" >&2
+line=$(summary "$results"/*.tap)
+echo "$line"
+case $line in *" 0 failed"*) exit 0 ;; *) exit 1 ;; esac

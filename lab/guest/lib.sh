@@ -1,0 +1,53 @@
+# TAP helpers for guest tests. Source it.
+tap_n=0
+tap_failed=0
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $* # SKIP"; }
+diag() { echo "# $*"; }
+
+# check DESCRIPTION COMMAND...: one test point from a command's status.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# check_eq DESCRIPTION GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (got '$2', want '$3')"; fi
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" = 0 ]
+}
+
+scenario() { sed -n 's/.*lab\.scenario=\([^ ]*\).*/\1/p' /proc/cmdline; }
+
+# node_kb NODE FIELD: a field of /sys/devices/system/node/nodeN/meminfo in kB.
+node_kb() { awk -v f="$2:" '$3 == f { print $4 }' "/sys/devices/system/node/node$1/meminfo"; }
+
+# vmstat NAME: a /proc/vmstat counter (0 if absent).
+vmstat() { awk -v f="$1" '$1 == f { print $2; found = 1 } END { if (!found) print 0 }' /proc/vmstat; }
+
+# hold_start MIB DIR [numactl args...]: fill memory in the background.
+hold_start() {
+	local mib=$1 dir=$2
+	shift 2
+	mkdir -p "$dir"
+	rm -f "$dir/ready" "$dir/go"
+	"$@" hold "$mib" "$dir" &
+	hold_pid=$!
+	while [ ! -e "$dir/ready" ]; do
+		kill -0 "$hold_pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+}
+
+# hold_finish DIR: let the holder verify its memory; its status is ours.
+hold_finish() {
+	touch "$1/go"
+	wait "$hold_pid"
+}

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Spill: with demotion on, reclaim on node 0 moves untagged pages to the tag
+# node; with it off, it does not. An explicit binding runs there too.
+. /lab/lib.sh
+
+nid=$(cat /sys/kernel/mm/mte_tag_node/region0/node)
+knob=/sys/kernel/mm/numa/demotion_enabled
+cg=/sys/fs/cgroup/spill
+echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+mkdir -p $cg
+
+# reclaim_in_cgroup ENABLED: hold 96 MiB in a cgroup, ask reclaim for 64 MiB,
+# print how many kB the tag node gained and whether the data survived.
+reclaim_in_cgroup() {
+	echo "$1" > $knob
+	sync; echo 3 > /proc/sys/vm/drop_caches
+	before=$(node_kb "$nid" MemUsed)
+	demoted_before=$(vmstat pgdemote_direct)
+	sh -c "echo \$\$ > $cg/cgroup.procs; exec hold 96 /tmp/spill" &
+	hold_pid=$!
+	while [ ! -e /tmp/spill/ready ]; do sleep 0.1; done
+	echo 64M > $cg/memory.reclaim 2>/dev/null
+	after=$(node_kb "$nid" MemUsed)
+	touch /tmp/spill/go
+	wait $hold_pid
+	echo "$((after - before)) $? $(( $(vmstat pgdemote_direct) - demoted_before ))"
+}
+
+mkdir -p /tmp/spill
+rm -f /tmp/spill/*
+set -- $(reclaim_in_cgroup 1)
+diag "demotion on: tag node +$1 kB, pgdemote_direct +$3"
+check "demotion on: reclaim moves >= 32 MiB to the tag node" [ "$1" -ge 32768 ]
+check "demotion on: pgdemote_direct counts it" [ "$3" -ge 8192 ]
+check "demotion on: the data survived" [ "$2" = 0 ]
+
+rm -f /tmp/spill/*
+set -- $(reclaim_in_cgroup 0)
+diag "demotion off: tag node +$1 kB, pgdemote_direct +$3"
+check "demotion off: the tag node gains < 4 MiB" [ "$1" -lt 4096 ]
+check_eq "demotion off: nothing demoted" "$3" 0
+check "demotion off: the data survived" [ "$2" = 0 ]
+
+before=$(node_kb "$nid" MemUsed)
+hold_start 48 /tmp/bind numactl --membind="$nid" --
+after=$(node_kb "$nid" MemUsed)
+check "numactl --membind=$nid places 48 MiB on the tag node (+$((after - before)) kB)" \
+	[ $((after - before)) -ge 45000 ]
+check "membind: the data survived" hold_finish /tmp/bind
+done_testing

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Boot the lab kernel in QEMU for one scenario and one guest test plan.
+#
+#   lab/qemu.sh SCENARIO PLAN [VARIANT]
+#
+# Scenarios (lab/scenarios/list) pick the memory layout, the device tree
+# overlay describing tag storage, and extra kernel arguments. The serial log
+# goes to build/logs/VARIANT/SCENARIO.PLAN.log; its path is printed last.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+scenario=${1:?scenario}; plan=${2:?plan}; variant=${3:-lab}
+read -r _ layout overlay extra < <(awk -v s="$scenario" '$1 == s' "$LAB_TOP/lab/scenarios/list") ||
+	lab_die "unknown scenario $scenario"
+
+# Memory layouts. QEMU lays the nodes out contiguously from 0x40000000.
+node() { echo "-object memory-backend-ram,id=m$1,size=$2 -numa node,nodeid=$1,memdev=m$1${3:+,cpus=$3}"; }
+case $layout in
+notag)	mem=4096M; numa="$(node 0 4096M 0-1)" ;;
+flat)	mem=4224M; numa="$(node 0 4224M 0-1)" ;;
+tag)	mem=4224M; numa="$(node 0 4096M 0-1) $(node 1 128M) -numa dist,src=0,dst=1,val=30" ;;
+unaligned) mem=6400M; numa="$(node 0 6144M 0-1) $(node 1 256M) -numa dist,src=0,dst=1,val=30" ;;
+two)	mem=8448M
+	numa="$(node 0 4096M 0) $(node 1 128M) $(node 2 4096M 1) $(node 3 128M)"
+	numa+=" -numa dist,src=0,dst=1,val=30 -numa dist,src=0,dst=2,val=20"
+	numa+=" -numa dist,src=0,dst=3,val=40 -numa dist,src=1,dst=2,val=40"
+	numa+=" -numa dist,src=1,dst=3,val=50 -numa dist,src=2,dst=3,val=30" ;;
+*)	lab_die "unknown layout $layout" ;;
+esac
+
+obj=$(lab_obj "$variant")
+image=$obj/arch/arm64/boot/Image
+initrd=$LAB_BUILD/initramfs.cpio.gz
+[ -f "$image" ] || lab_die "no kernel: run lab/kernel.sh build $variant"
+[ -f "$initrd" ] || lab_die "no initramfs: run lab/initramfs.sh"
+
+machine="-M virt,mte=on,gic-version=3 -cpu max -smp 2 -m $mem $numa"
+dtbdir=$LAB_BUILD/dtb; mkdir -p "$dtbdir"
+dtb=$dtbdir/$scenario.dtb
+# shellcheck disable=SC2086
+qemu-system-aarch64 $machine -machine dumpdtb="$dtbdir/$layout.base.dtb" -display none >/dev/null 2>&1
+if [ "$overlay" = - ]; then
+	cp "$dtbdir/$layout.base.dtb" "$dtb"
+else
+	dtc -q -@ -I dts -O dtb -o "$dtbdir/$overlay.dtbo" "$LAB_TOP/lab/scenarios/$overlay.dtso"
+	fdtoverlay -i "$dtbdir/$layout.base.dtb" -o "$dtb" "$dtbdir/$overlay.dtbo"
+fi
+
+logdir=$LAB_LOGS/$variant; mkdir -p "$logdir"
+log=$logdir/$scenario.$plan.log
+timeout=${LAB_TIMEOUT:-900}
+cmdline="console=ttyAMA0 panic=-1 oops=panic lab.plan=$plan lab.scenario=$scenario ${extra:-}"
+# shellcheck disable=SC2086
+timeout --foreground "$timeout" qemu-system-aarch64 $machine -display none -no-reboot \
+	-nodefaults -serial stdio -monitor none \
+	-kernel "$image" -initrd "$initrd" -dtb "$dtb" -append "$cmdline" \
+	< /dev/null > "$log" 2>&1 || echo "LAB: qemu exited with $? (timeout ${timeout}s?)" >> "$log"
+echo "$log"
