@@ -5,7 +5,7 @@
 #
 # See README.md for the rest.
 
-.PHONY: demo check check-extended deps kernel kernel-debug initramfs boot \
+.PHONY: demo check check-extended bench deps kernel kernel-debug initramfs boot \
 	series series-check tool clean distclean
 
 demo: deps kernel initramfs
@@ -36,6 +36,10 @@ initramfs:
 # make boot SCENARIO=two PLAN=tagnode
 boot:
 	lab/qemu.sh $${SCENARIO:-default} $${PLAN:-demo} $${VARIANT:-lab}
+
+bench:
+	lab/deps.sh
+	lab/bench.sh
 
 series:
 	lab/series.sh emit

@@ -49,8 +49,14 @@ boot() {
 	python3 "$LAB_TOP/lab/logtap.py" "$log" "$@" | sed "s/^\(\(not \)\?ok [0-9]* - \)/\1$scenario: /"
 }
 
-net_gain() {
-	"$LAB_TOP/lab/netgain.sh" "$LAB_LOGS/lab/default.demo.log" "$LAB_LOGS/lab/off.demo.log"
+# The upstream MTE selftests with the tag node half full, against a run with
+# the feature off: the verdicts must be the same.
+selftests_on_off() {
+	local variant=$1 on off
+	on=$("$LAB_TOP/lab/qemu.sh" default selftests "$variant") || return 1
+	off=$("$LAB_TOP/lab/qemu.sh" selftests-off selftests "$variant") || return 1
+	python3 "$LAB_TOP/lab/selftests_compare.py" "$on" "$off"
+	python3 "$LAB_TOP/lab/logtap.py" "$on" | grep -v "^1\.\." | grep "kernel log\|did not finish" || true
 }
 
 stage host-tool make -s -C "$LAB_TOP/tools/mte-numa" test
@@ -62,16 +68,16 @@ stage initramfs tap_of "initramfs builds" "$LAB_TOP/lab/initramfs.sh"
 stage boot-default boot default tagnode lab --kunit
 for s in flat two; do stage "boot-$s" boot "$s" tagnode lab; done
 for s in default off nomte notag; do stage "demo-$s" boot "$s" demo lab; done
-stage net-gain net_gain
 for s in $(awk '$1 ~ /^bad-/ { print $1 }' "$LAB_TOP/lab/scenarios/list"); do
 	stage "binding-$s" boot "$s" binding lab
 done
-stage selftests boot default selftests lab
+stage selftests selftests_on_off lab
+for s in kvm kvm-off; do stage "$s" boot "$s" kvm lab; done
 
 if [ $extended = 1 ]; then
 	stage debug-kernel tap_of "debug kernel builds" "$LAB_TOP/lab/kernel.sh" build debug
 	stage debug-boot boot default tagnode debug --kunit
-	stage debug-selftests boot default selftests debug
+	stage debug-selftests selftests_on_off debug
 fi
 
 echo "results: $results" >&2

@@ -26,7 +26,7 @@ extract_pristine() {
 
 # Files the series adds or changes, relative to the tree top.
 touched_files() {
-	printf '%s\n' "${LAB_NEW_FILES[@]}"
+	lab_new_files
 	lab_patches | xargs -r sed -n 's|^+++ b/||p' | sort -u
 }
 
@@ -43,7 +43,7 @@ stage_tree() {
 			cp "$LAB_PRISTINE/$f" "$stage/$f"
 		fi
 	done < "$stage.list"
-	for f in "${LAB_NEW_FILES[@]}"; do
+	for f in $(lab_new_files); do
 		[ -e "$LAB_TOP/$f" ] || lab_die "new file $f is missing"
 		mkdir -p "$stage/$(dirname "$f")"
 		cp "$LAB_TOP/$f" "$stage/$f"
@@ -77,8 +77,8 @@ configure() {
 	local variant=$1 obj frags want
 	obj=$(lab_obj "$variant")
 	frags=("$LAB_TOP/lab/config/lab.config")
-	[ "$variant" = lab ] || frags+=("$LAB_TOP/lab/config/$variant.config")
-	want=$(cat "${frags[@]}" "$LAB_SRC/Kconfig.mte" | sha1sum | cut -c1-40)
+	[ -f "$LAB_TOP/lab/config/$variant.config" ] && frags+=("$LAB_TOP/lab/config/$variant.config")
+	want=$(cat "${frags[@]}" "$LAB_SRC/Kconfig.mte" 2>/dev/null | sha1sum | cut -c1-40)
 	if [ -f "$obj/.config" ] && [ "$(cat "$obj/.lab-config" 2>/dev/null)" = "$want" ]; then
 		return
 	fi
@@ -88,7 +88,8 @@ configure() {
 	(cd "$obj" && KCONFIG_CONFIG=.config "$LAB_SRC/scripts/kconfig/merge_config.sh" \
 		-m -O "$obj" .config "${frags[@]}" >/dev/null)
 	lab_kmake "$obj" olddefconfig >/dev/null
-	check_config "$obj" "${frags[@]}"
+	# A prefix of the series may lack the options it has not added yet.
+	[ "$variant" = series ] || check_config "$obj" "${frags[@]}"
 	echo "$want" > "$obj/.lab-config"
 }
 
@@ -121,5 +122,5 @@ build() {
 case "${1:-}" in
 tree)	extract_pristine; stage_tree ;;
 build)	extract_pristine; stage_tree; build "${2:-lab}" ;;
-*)	echo "usage: $0 tree | build [lab|debug]" >&2; exit 2 ;;
+*)	echo "usage: $0 tree | build [lab|debug|series]" >&2; exit 2 ;;
 esac

@@ -17,16 +17,6 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 export CCACHE_BASEDIR=$LAB_BUILD
 export CCACHE_NOHASHDIR=1
 
-# The new files of the series, at their kernel paths.
-LAB_NEW_FILES=(
-	Kconfig.mte
-	include/linux/mte_tag_node.h
-	arch/arm64/mm/mte_numa.c
-	arch/arm64/mm/mte_numa_kunit.c
-	drivers/memory/mte_tag_node.c
-	Documentation/admin-guide/mm/mte-tag-node.rst
-)
-
 lab_say() { printf '[lab] %s\n' "$*" >&2; }
 lab_die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
 
@@ -39,11 +29,18 @@ lab_kmake() {
 		CC="ccache ${LAB_CROSS}gcc" -j"$LAB_JOBS" "$@"
 }
 
+# The entries of patches/series, in order: "PATCH NEW-FILE...". With
+# LAB_SERIES_PREFIX=K, only the first K (to build a prefix of the series).
+lab_series() {
+	grep -v '^#' "$LAB_TOP/patches/series" | awk 'NF' | head -n "${LAB_SERIES_PREFIX:-1000}"
+}
+
 # The patch files in series order.
 lab_patches() {
-	local p
-	while read -r p _; do
-		case "$p" in ''|'#'*) continue ;; esac
-		echo "$LAB_TOP/patches/$p"
-	done < "$LAB_TOP/patches/series"
+	lab_series | awk -v d="$LAB_TOP/patches/" '{ print d $1 }'
+}
+
+# The new files the series adds, at their kernel paths.
+lab_new_files() {
+	lab_series | awk '{ for (i = 2; i <= NF; i++) print $i }'
 }

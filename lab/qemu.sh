@@ -15,6 +15,9 @@ read -r _ layout overlay extra < <(awk -v s="$scenario" '$1 == s' "$LAB_TOP/lab/
 
 # Memory layouts. QEMU lays the nodes out contiguously from 0x40000000.
 node() { echo "-object memory-backend-ram,id=m$1,size=$2 -numa node,nodeid=$1,memdev=m$1${3:+,cpus=$3}"; }
+# "LAYOUT+el2" boots at EL2 so that the guest kernel can run KVM.
+el2=
+case $layout in *+el2) el2=,virtualization=on; layout=${layout%+el2} ;; esac
 case $layout in
 notag)	mem=4096M; numa="$(node 0 4096M 0-1)" ;;
 flat)	mem=4224M; numa="$(node 0 4224M 0-1)" ;;
@@ -34,17 +37,17 @@ initrd=$LAB_BUILD/initramfs.cpio.gz
 [ -f "$image" ] || lab_die "no kernel: run lab/kernel.sh build $variant"
 [ -f "$initrd" ] || lab_die "no initramfs: run lab/initramfs.sh"
 
-machine="-M virt,mte=on,gic-version=3 -cpu max -smp 2 -m $mem $numa"
+machine="-M virt,mte=on,gic-version=3$el2 -cpu max -smp 2 -m $mem $numa"
 dtbdir=$LAB_BUILD/dtb; mkdir -p "$dtbdir"
 dtb=$dtbdir/$scenario.dtb
 # shellcheck disable=SC2086
 qemu-system-aarch64 $machine -machine dumpdtb="$dtbdir/$layout.base.dtb" -display none >/dev/null 2>&1
-if [ "$overlay" = - ]; then
-	cp "$dtbdir/$layout.base.dtb" "$dtb"
-else
-	dtc -q -@ -I dts -O dtb -o "$dtbdir/$overlay.dtbo" "$LAB_TOP/lab/scenarios/$overlay.dtso"
-	fdtoverlay -i "$dtbdir/$layout.base.dtb" -o "$dtb" "$dtbdir/$overlay.dtbo"
-fi
+# The scenario's fragment is appended to QEMU's own device tree as source,
+# so its nodes keep their order (the kernel takes regions in tree order).
+{
+	dtc -q -I dtb -O dts "$dtbdir/$layout.base.dtb"
+	[ "$overlay" = - ] || cat "$LAB_TOP/lab/scenarios/$overlay.dtsi"
+} | dtc -q -I dts -O dtb -o "$dtb" -
 
 logdir=$LAB_LOGS/$variant; mkdir -p "$logdir"
 log=$logdir/$scenario.$plan.log

@@ -8,17 +8,21 @@ n=0
 point() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 checkpatch() { "$LAB_SRC/scripts/checkpatch.pl" --no-tree --strict --quiet --show-types "$@"; }
 
-for f in "${LAB_NEW_FILES[@]}"; do
+for f in $(lab_new_files); do
 	case $f in *.rst) continue ;; esac
 	out=$(checkpatch -f "$LAB_SRC/$f" 2>&1)
 	point $? "checkpatch --strict $f"
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
 done
-while read -r p; do
+# The series as reviewers get it: git format-patch output, new files included.
+"$LAB_TOP/lab/series.sh" emit >/dev/null 2>&1
+point $? "the series emits as git format-patch"
+for p in "$LAB_BUILD"/series/0*.patch; do
+	case $p in *0000-cover-letter.patch) continue ;; esac
 	out=$(checkpatch --ignore FILE_PATH_CHANGES "$p" 2>&1)
 	point $? "checkpatch --strict $(basename "$p")"
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
-done < <(lab_patches)
+done
 
 objs=(arch/arm64/mm/mte_numa.o arch/arm64/mm/mte_numa_kunit.o drivers/memory/mte_tag_node.o)
 obj=$(lab_obj lab)

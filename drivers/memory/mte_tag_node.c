@@ -56,6 +56,7 @@ MODULE_PARM_DESC(adistance, "abstract distance of the tag nodes' memory type (a 
  * @MTE_BLOCK_TAGS: the hardware holds tags in it; this driver owns its pages
  * @MTE_BLOCK_FIRMWARE: outside the hot-plugged part; reserved for the
  *	hardware from boot
+ * @MTE_BLOCK_NR_STATES: number of states
  */
 enum mte_block_state {
 	MTE_BLOCK_DATA,
@@ -324,11 +325,11 @@ static enum mte_tag_mode __init choose_mode(void)
 	if (!mte_tag_nr_regions())
 		return MTE_TAG_MODE_NONE;
 	if (kasan_hw_tags_enabled()) {
-		mte_tag_mode_reason = "hardware tag-based KASAN tags kernel memory in atomic context";
+		mte_tag_mode_reason = "hardware tag-based KASAN needs tags in atomic context";
 		return MTE_TAG_MODE_OFF;
 	}
 	if (!system_supports_mte()) {
-		mte_tag_mode_reason = "MTE is absent or disabled (arm64.nomte): tag nodes are plain memory";
+		mte_tag_mode_reason = "MTE is absent or off (arm64.nomte): plain memory nodes";
 		return MTE_TAG_MODE_PLAIN;
 	}
 	mte_tag_mode_reason = "tag nodes hold untagged data only";
@@ -388,18 +389,21 @@ static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *attr, char
 {
 	return sysfs_emit(buf, "%s\n", mte_tag_mode_names[mte_tag_mode]);
 }
+
 static struct kobj_attribute mode_attr = __ATTR_RO(mode);
 
 static ssize_t reason_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%s\n", mte_tag_mode_reason);
 }
+
 static struct kobj_attribute reason_attr = __ATTR_RO(reason);
 
 static ssize_t adistance_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%d\n", adistance);
 }
+
 static struct kobj_attribute adistance_attr = __ATTR_RO(adistance);
 
 static struct attribute *mte_tag_attrs[] = {
@@ -433,13 +437,40 @@ static ssize_t _name##_show(struct kobject *kobj, struct kobj_attribute *attr,	\
 }										\
 static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
 
-#define PHYS_RANGE(start, pages) PFN_PHYS(start), PFN_PHYS((start) + (pages)) - 1
+static ssize_t show_pfn_range(char *buf, unsigned long start, unsigned long pages)
+{
+	return sysfs_emit(buf, "%#llx-%#llx\n", PFN_PHYS(start), PFN_PHYS(start + pages) - 1);
+}
+
+static ssize_t tag_range_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	const struct mte_tag_region *r = kobj_to_tag_node(kobj)->region;
+
+	return show_pfn_range(buf, r->tag_start, r->tag_pages);
+}
+
+static struct kobj_attribute tag_range_attr = __ATTR_RO(tag_range);
+
+static ssize_t data_range_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	const struct mte_tag_region *r = kobj_to_tag_node(kobj)->region;
+
+	return show_pfn_range(buf, r->data_start, r->data_pages);
+}
+
+static struct kobj_attribute data_range_attr = __ATTR_RO(data_range);
+
+static ssize_t online_range_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	const struct mte_tag_region *r = kobj_to_tag_node(kobj)->region;
+
+	return show_pfn_range(buf, r->plug_start, r->plug_pages);
+}
+
+static struct kobj_attribute online_range_attr = __ATTR_RO(online_range);
 
 REGION_SHOW(name, "%s", r->name);
 REGION_SHOW(node, "%d", r->nid);
-REGION_SHOW(tag_range, "%#llx-%#llx", PHYS_RANGE(r->tag_start, r->tag_pages));
-REGION_SHOW(data_range, "%#llx-%#llx", PHYS_RANGE(r->data_start, r->data_pages));
-REGION_SHOW(online_range, "%#llx-%#llx", PHYS_RANGE(r->plug_start, r->plug_pages));
 REGION_SHOW(block_size, "%lu", r->block_pages * PAGE_SIZE);
 REGION_SHOW(blocks_total, "%lu", mte_tag_nr_blocks(r));
 BLOCKS_SHOW(blocks_data, MTE_BLOCK_DATA);
@@ -520,7 +551,7 @@ static void __init register_debugfs(void)
 
 	for (i = 0; i < mte_tag_node_count; i++) {
 		struct mte_tag_node *tn = &mte_tag_node_list[i];
-		char name[16];
+		char name[24];
 
 		snprintf(name, sizeof(name), "region%d", i);
 		debugfs_create_file("block_map", 0444, debugfs_create_dir(name, top),

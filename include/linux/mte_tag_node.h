@@ -231,11 +231,29 @@ static inline bool mte_is_tag_node(int nid)
 	return nid >= 0 && node_isset(nid, mte_tag_nodes);
 }
 
+/**
+ * mte_tag_node_active() - do tag nodes restrict where tagged pages go?
+ *
+ * KVM gives MTE guests tags on all of their memory, which reaches the host
+ * through mappings without VM_MTE, so it must not offer MTE while this holds.
+ *
+ * Return: true if at least one tag node is in use.
+ */
+static inline bool mte_tag_node_active(void)
+{
+	return !nodes_empty(mte_tag_nodes);
+}
+
 #else /* !CONFIG_ARM64_MTE_TAG_NODE */
 
 static inline void mte_numa_add_tag_nodes(void) { }
 
 static inline bool mte_is_tag_node(int nid)
+{
+	return false;
+}
+
+static inline bool mte_tag_node_active(void)
 {
 	return false;
 }

@@ -14,6 +14,11 @@ check() {
 	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
 
+# check_match DESCRIPTION TEXT EXTENDED-REGEX: TEXT has a line matching.
+check_match() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then ok "$1"; else not_ok "$1"; fi
+}
+
 # check_eq DESCRIPTION GOT WANT
 check_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (got '$2', want '$3')"; fi

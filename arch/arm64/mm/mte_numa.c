@@ -27,6 +27,7 @@
 #include <linux/of_fdt.h>
 #include <linux/of_reserved_mem.h>
 #include <linux/pfn.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
 #include <asm/numa.h>
@@ -128,9 +129,9 @@ static const char *check_block_size(const struct mte_tag_binding *b,
 	unsigned long block_pages = mte_tag_block_pages(PAGE_SIZE, b->block_size);
 
 	if (block_pages > memory_block_pages || memory_block_pages % block_pages)
-		return "block-size is not compatible with the page size (lcm(PAGE_SIZE, block-size) must divide a memory block)";
+		return "block-size is not compatible with the page size and memory block size";
 	if (PHYS_PFN(b->tag_base) % block_pages || PHYS_PFN(b->tag_size) % block_pages)
-		return "reg must start and end on a tag block (lcm(PAGE_SIZE, block-size)) boundary";
+		return "reg must start and end on a lcm(PAGE_SIZE, block-size) boundary";
 	return NULL;
 }
 
@@ -177,11 +178,12 @@ const char *mte_tag_check_binding(const struct mte_tag_binding *b,
 		why = check_block_size(b, memory_block_pages);
 	if (why)
 		return why;
-	if (!is_ram(b->tag_base, b->tag_size) || !is_ram(b->data_base, b->data_size))
-		return "reg or tagged-memory lies outside RAM";
+	/* Accepted regions left memblock already: check them first. */
 	for (i = 0; i < nr_accepted; i++)
 		if (region_overlaps(b, &accepted[i]))
 			return "overlaps another tag storage region";
+	if (!is_ram(b->tag_base, b->tag_size) || !is_ram(b->data_base, b->data_size))
+		return "reg or tagged-memory lies outside RAM";
 	if (b->nid != NUMA_NO_NODE && (b->nid < 0 || b->nid >= MAX_NUMNODES))
 		return "numa-node-id is out of range";
 
@@ -291,6 +293,7 @@ static int __init mte_tag_storage_setup(struct reserved_mem *rmem)
 	mte_tag_nr_accepted++;
 	return 0;
 }
+
 RESERVEDMEM_OF_DECLARE(mte_tag_storage, "arm,mte-tag-storage", mte_tag_storage_setup);
 
 static bool __init node_has_boot_memory(int nid)
@@ -366,16 +369,27 @@ static void __init make_node_possible(int nid)
 	node_set(nid, node_possible_map);
 }
 
+static int __init cmp_tag_start(const void *a, const void *b)
+{
+	const struct mte_tag_region *ra = a, *rb = b;
+
+	return ra->tag_start < rb->tag_start ? -1 : ra->tag_start > rb->tag_start;
+}
+
 /**
  * mte_numa_add_tag_nodes() - give every tag storage region a node id
  *
- * Runs after NUMA init and before the node data is allocated. A region
- * whose node id cannot be used is dropped; its range stays out of memory.
+ * Runs after NUMA init and before the node data is allocated. Regions are
+ * numbered in address order, whatever the order of the device tree. A
+ * region whose node id cannot be used is dropped; its range stays out of
+ * memory.
  */
 void __init mte_numa_add_tag_nodes(void)
 {
 	int i, kept = 0;
 
+	sort(mte_tag_regions, mte_tag_nr_accepted, sizeof(mte_tag_regions[0]),
+	     cmp_tag_start, NULL);
 	for (i = 0; i < mte_tag_nr_accepted; i++) {
 		struct mte_tag_region *r = &mte_tag_regions[i];
 		int nid = choose_nid(i);

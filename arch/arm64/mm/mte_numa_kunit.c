@@ -178,18 +178,67 @@ struct bad_binding_case {
 	const char *rule;
 };
 
-static void two_reg_ranges(struct mte_tag_binding *b) { b->reg_ranges = 2; }
-static void no_no_map(struct mte_tag_binding *b) { b->no_map = false; }
-static void no_data(struct mte_tag_binding *b) { b->data_ranges = 0; b->data_size = 0; }
-static void no_block_size(struct mte_tag_binding *b) { b->block_size = 0; }
-static void block_size_3_pages(struct mte_tag_binding *b) { b->block_size = 0x3000; }
-static void block_size_too_big(struct mte_tag_binding *b) { b->block_size = SZ_256M; }
-static void tag_too_small(struct mte_tag_binding *b) { b->tag_size = SZ_64M; }
-static void tag_inside_data(struct mte_tag_binding *b) { b->tag_base = 0x100000000ULL; }
-static void tag_outside_ram(struct mte_tag_binding *b) { b->tag_base = 0x400000000ULL; }
-static void data_outside_ram(struct mte_tag_binding *b) { b->data_base = 0x200000000ULL; }
-static void tag_unaligned_page(struct mte_tag_binding *b) { b->tag_base += 0x800; }
-static void nid_too_big(struct mte_tag_binding *b) { b->nid = MAX_NUMNODES; }
+static void two_reg_ranges(struct mte_tag_binding *b)
+{
+	b->reg_ranges = 2;
+}
+
+static void no_no_map(struct mte_tag_binding *b)
+{
+	b->no_map = false;
+}
+
+static void no_data(struct mte_tag_binding *b)
+{
+	b->data_ranges = 0;
+	b->data_size = 0;
+}
+
+static void no_block_size(struct mte_tag_binding *b)
+{
+	b->block_size = 0;
+}
+
+static void block_size_3_pages(struct mte_tag_binding *b)
+{
+	b->block_size = 0x3000;
+}
+
+static void block_size_too_big(struct mte_tag_binding *b)
+{
+	b->block_size = SZ_256M;
+}
+
+static void tag_too_small(struct mte_tag_binding *b)
+{
+	b->tag_size = SZ_64M;
+}
+
+static void tag_inside_data(struct mte_tag_binding *b)
+{
+	b->tag_base = 0x100000000ULL;
+}
+
+static void tag_outside_ram(struct mte_tag_binding *b)
+{
+	b->tag_base = 0x400000000ULL;
+}
+
+static void data_outside_ram(struct mte_tag_binding *b)
+{
+	b->data_base = 0x200000000ULL;
+}
+
+static void tag_unaligned_page(struct mte_tag_binding *b)
+{
+	b->tag_base += 0x800;
+}
+
+static void nid_too_big(struct mte_tag_binding *b)
+{
+	b->nid = MAX_NUMNODES;
+}
+
 static void tag_no_whole_block(struct mte_tag_binding *b)
 {
 	b->tag_base = 0x144000000ULL;	/* 64 MiB into a memory block */
@@ -215,6 +264,7 @@ static void bad_case_desc(const struct bad_binding_case *c, char *desc)
 {
 	strscpy(desc, c->what, KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(bad_binding, bad_cases, bad_case_desc);
 
 static void binding_rejected(struct kunit *test)

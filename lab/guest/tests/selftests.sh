@@ -1,6 +1,7 @@
 #!/bin/sh
 # The upstream arm64 MTE selftests, with the tag node over half full of
-# untagged data pinned there by numactl --membind.
+# untagged data pinned there by numactl --membind. The host compares each
+# verdict with a run where the feature is off (lab/selftests_compare.py).
 . /lab/lib.sh
 
 nid=$(cat /sys/kernel/mm/mte_tag_node/region0/node 2>/dev/null)
@@ -12,7 +13,7 @@ if [ -n "$nid" ]; then
 fi
 for t in /lab/selftests/check_*; do
 	name=$(basename "$t")
-	"$t" > /tmp/st.out 2>&1
+	timeout 120 "$t" > /tmp/st.out 2>&1
 	status=$?
 	grep -E '^(not )?ok [0-9]+' /tmp/st.out > /tmp/st.cases
 	while read -r verdict rest; do

@@ -39,8 +39,8 @@ for dir in $top/region*; do
 			$1 == "Node" { cur = ($2 == n ","); zone = $4 }
 			cur && $1 == "present" && $2 > 0 && zone != "Movable" { bad = 1 }
 			END { exit bad }' /proc/zoneinfo
-	check "$r: dmesg has the summary line" \
-		dmesg | grep -q "mte_tag_node: $(cat "$dir/name"): node $nid, tag"
+	check_match "$r: dmesg has the summary line" "$(dmesg)" \
+		"mte_tag_node: $(cat "$dir/name"): node $nid, tag"
 
 	mytier=""; dramtier=""
 	for t in /sys/devices/virtual/memory_tiering/memory_tier*; do
@@ -54,8 +54,8 @@ for dir in $top/region*; do
 done
 
 check "the zero page's block is in tag use" [ "$(cat $top/region0/blocks_tags)" -ge 1 ]
-check "dmesg names a tag node as node 0's demotion target" \
-	dmesg | grep -Eq "Demotion targets for Node 0: preferred: [0-9]"
+check_match "dmesg names a tag node as node 0's demotion target" "$(dmesg)" \
+	"Demotion targets for Node 0: preferred: [0-9]"
 check_eq "events: one reservation per block held at boot" \
 	"$(vmstat mte_tag_reserve)" "$(cat $top/region*/blocks_tags | awk '{ s += $1 } END { print s }')"
 done_testing
