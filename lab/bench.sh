@@ -10,5 +10,13 @@ set -euo pipefail
 "$LAB_TOP/lab/initramfs.sh" >&2
 on=$("$LAB_TOP/lab/qemu.sh" default demo)
 off=$("$LAB_TOP/lab/qemu.sh" off demo)
-echo "== net memory gained at idle (feature on vs mte_tag_node=off, same layout)"
-"$LAB_TOP/lab/netgain.sh" "$on" "$off" | sed 's/^# //; s/^ok 1 - /bar met: /; s/^not ok 1 - /BAR NOT MET: /; /^1\.\./d'
+none=$("$LAB_TOP/lab/qemu.sh" notag demo)
+report() { sed 's/^# //; s/^ok 1 - /bar met: /; s/^not ok 1 - /BAR NOT MET: /; /^1\.\./d'; }
+echo "== net memory gained at idle: feature on vs mte_tag_node=off (same device tree)"
+"$LAB_TOP/lab/netgain.sh" "$on" "$off" | report
+echo "== net memory gained at idle: feature on vs no tag storage described (upstream firmware)"
+"$LAB_TOP/lab/netgain.sh" "$on" "$none" | report
+echo "== node sizes (numactl -H)"
+for log in "$on" "$off" "$none"; do
+	printf '%-28s %s\n' "$(basename "$log")" "$(grep -a 'node [0-9] size' "$log" | sed 's/^# //' | tr '\n' ' ')"
+done
