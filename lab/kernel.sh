@@ -78,7 +78,9 @@ configure() {
 	obj=$(lab_obj "$variant")
 	frags=("$LAB_TOP/lab/config/lab.config")
 	[ -f "$LAB_TOP/lab/config/$variant.config" ] && frags+=("$LAB_TOP/lab/config/$variant.config")
-	want=$(cat "${frags[@]}" "$LAB_SRC/Kconfig.mte" 2>/dev/null | sha1sum | cut -c1-40)
+	# Kconfig.mte is absent in the first prefix of the series.
+	want=$({ cat "${frags[@]}"; cat "$LAB_SRC/Kconfig.mte" 2>/dev/null || true; } |
+		sha1sum | cut -c1-40)
 	if [ -f "$obj/.config" ] && [ "$(cat "$obj/.lab-config" 2>/dev/null)" = "$want" ]; then
 		return
 	fi
@@ -109,8 +111,11 @@ build() {
 	configure "$variant"
 	start=$(date +%s)
 	lab_say "building $variant kernel (ccache: $CCACHE_DIR)"
-	lab_kmake "$obj" Image 2>&1 | tee "$obj/build.log" | grep -v '^  ' || true
-	[ "${PIPESTATUS[0]}" = 0 ] || lab_die "kernel build failed: see $obj/build.log"
+	if ! lab_kmake "$obj" Image > "$obj/build.log" 2>&1; then
+		grep -v '^  ' "$obj/build.log" | tail -40 >&2
+		lab_die "kernel build failed: see $obj/build.log"
+	fi
+	grep -v '^  ' "$obj/build.log" >&2 || true
 	{
 		echo "kernel: $(lab_kmake "$obj" kernelversion)"
 		echo "source: linux-source-6.12 $(cat "$LAB_BUILD/src/.pristine-version")"
