@@ -40,12 +40,13 @@ initrd=$LAB_BUILD/initramfs.cpio.gz
 machine="-M virt,mte=on,gic-version=3$el2 -cpu max -smp 2 -m $mem $numa"
 dtbdir=$LAB_BUILD/dtb; mkdir -p "$dtbdir"
 dtb=$dtbdir/$scenario.dtb
+base=$dtbdir/base-$(echo "$machine" | sha1sum | cut -c1-12).dtb
 # shellcheck disable=SC2086
-qemu-system-aarch64 $machine -machine dumpdtb="$dtbdir/$layout.base.dtb" -display none >/dev/null 2>&1
+[ -s "$base" ] || qemu-system-aarch64 $machine -machine dumpdtb="$base" -display none >/dev/null 2>&1
 # The scenario's fragment is appended to QEMU's own device tree as source,
 # so its nodes keep their order (the kernel takes regions in tree order).
 {
-	dtc -q -I dtb -O dts "$dtbdir/$layout.base.dtb"
+	dtc -q -I dtb -O dts "$base"
 	[ "$overlay" = - ] || cat "$LAB_TOP/lab/scenarios/$overlay.dtsi"
 } | dtc -q -I dts -O dtb -o "$dtb" -
 

@@ -76,14 +76,12 @@ static const char mte_block_symbol[MTE_BLOCK_NR_STATES] = {
 /**
  * struct mte_tag_node - driver state of one tag storage region
  * @region: the region, as found at boot
- * @id: index of the region
  * @state: enum mte_block_state of each block, readable without locks
  * @tagged: per block, the number of tagged data pages whose tags it holds
- * @kobj: /sys/kernel/mm/mte_tag_node/region<id>
+ * @kobj: /sys/kernel/mm/mte_tag_node/region<N>, N its index
  */
 struct mte_tag_node {
 	const struct mte_tag_region *region;
-	int id;
 	u8 *state;
 	atomic_t *tagged;
 	struct kobject kobj;
@@ -95,9 +93,6 @@ static enum mte_tag_mode mte_tag_mode;
 static const char *mte_tag_mode_reason = "no tag storage region in the device tree";
 static struct memory_dev_type *mte_tag_memtype;
 static LIST_HEAD(mte_tag_memory_types);
-
-/* Nodes that must never hold a tagged page. */
-nodemask_t mte_tag_nodes __read_mostly;
 
 static unsigned long block_of_tag_pfn(const struct mte_tag_node *tn,
 				      unsigned long pfn)
@@ -568,7 +563,6 @@ static int __init alloc_tag_nodes(void)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
 		mte_tag_node_list[i].region = mte_tag_region(i);
-		mte_tag_node_list[i].id = i;
 	}
 	mte_tag_node_count = nr;
 	return 0;

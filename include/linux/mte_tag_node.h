@@ -10,6 +10,7 @@
 #ifndef _LINUX_MTE_TAG_NODE_H
 #define _LINUX_MTE_TAG_NODE_H
 
+#include <linux/lcm.h>
 #include <linux/minmax.h>
 #include <linux/nodemask.h>
 #include <linux/types.h>
@@ -37,7 +38,7 @@
  * @nid: the tag node, or NUMA_NO_NODE until one is assigned
  */
 struct mte_tag_region {
-	const char *name;
+	char name[32];
 	unsigned long tag_start;
 	unsigned long tag_pages;
 	unsigned long data_start;
@@ -87,15 +88,7 @@ struct mte_tag_binding {
 static inline unsigned long mte_tag_block_pages(unsigned long page_size,
 						unsigned long block_size)
 {
-	unsigned long a = page_size, b = block_size;
-
-	while (b) {
-		unsigned long t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return block_size / a;
+	return lcm(page_size, block_size) / page_size;
 }
 
 /* Data pages whose tags live in one reservation block. */

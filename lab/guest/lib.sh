@@ -4,7 +4,6 @@ tap_failed=0
 
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
 not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
-skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $* # SKIP"; }
 diag() { echo "# $*"; }
 
 # check DESCRIPTION COMMAND...: one test point from a command's status.

@@ -33,10 +33,12 @@
 #include <asm/numa.h>
 
 static struct mte_tag_region mte_tag_regions[MTE_TAG_MAX_REGIONS] __ro_after_init;
-static char mte_tag_names[MTE_TAG_MAX_REGIONS][32] __ro_after_init;
 static int mte_tag_nr_accepted __ro_after_init;
 static int mte_tag_nr_seen __initdata;
 static bool mte_tag_cmdline_off __ro_after_init;
+
+/* Nodes that must never hold a tagged page; the tag node driver fills it. */
+nodemask_t mte_tag_nodes __read_mostly;
 
 static int __init mte_tag_node_param(char *arg)
 {
@@ -188,7 +190,6 @@ const char *mte_tag_check_binding(const struct mte_tag_binding *b,
 		return "numa-node-id is out of range";
 
 	*r = (struct mte_tag_region) {
-		.name = b->name,
 		.tag_start = PHYS_PFN(b->tag_base),
 		.tag_pages = PHYS_PFN(b->tag_size),
 		.data_start = PHYS_PFN(b->data_base),
@@ -286,8 +287,7 @@ static int __init mte_tag_storage_setup(struct reserved_mem *rmem)
 		return 0;
 	}
 
-	strscpy(mte_tag_names[mte_tag_nr_accepted], rmem->name);
-	r->name = mte_tag_names[mte_tag_nr_accepted];
+	strscpy(r->name, rmem->name);
 	report_trim(r);
 	memblock_remove(PFN_PHYS(r->plug_start), PFN_PHYS(r->plug_pages));
 	mte_tag_nr_accepted++;
