@@ -561,9 +561,8 @@ static int __init alloc_tag_nodes(void)
 	mte_tag_node_list = kcalloc(nr, sizeof(*mte_tag_node_list), GFP_KERNEL);
 	if (!mte_tag_node_list)
 		return -ENOMEM;
-	for (i = 0; i < nr; i++) {
+	for (i = 0; i < nr; i++)
 		mte_tag_node_list[i].region = mte_tag_region(i);
-	}
 	mte_tag_node_count = nr;
 	return 0;
 }
