@@ -71,12 +71,14 @@ for s in default off nomte notag; do stage "demo-$s" boot "$s" demo lab; done
 for s in $(awk '$1 ~ /^bad-/ { print $1 }' "$LAB_TOP/lab/scenarios/list"); do
 	stage "binding-$s" boot "$s" binding lab
 done
+stage exclusion boot default exclusion lab
 stage selftests selftests_on_off lab
 for s in kvm kvm-off; do stage "$s" boot "$s" kvm lab; done
 
 if [ $extended = 1 ]; then
 	stage debug-kernel tap_of "debug kernel builds" "$LAB_TOP/lab/kernel.sh" build debug
 	stage debug-boot boot default tagnode debug --kunit
+	stage debug-exclusion boot default exclusion debug
 	stage debug-selftests selftests_on_off debug
 fi
 

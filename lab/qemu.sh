@@ -40,7 +40,9 @@ initrd=$LAB_BUILD/initramfs.cpio.gz
 machine="-M virt,mte=on,gic-version=3$el2 -cpu max -smp 2 -m $mem $numa"
 dtbdir=$LAB_BUILD/dtb; mkdir -p "$dtbdir"
 dtb=$dtbdir/$scenario.dtb
-base=$dtbdir/base-$(echo "$machine" | sha1sum | cut -c1-12).dtb
+# QEMU's tree depends on its version as well as on the machine options.
+key=$( { echo "$machine"; qemu-system-aarch64 --version; } | sha1sum | cut -c1-12)
+base=$dtbdir/base-$key.dtb
 # shellcheck disable=SC2086
 [ -s "$base" ] || qemu-system-aarch64 $machine -machine dumpdtb="$base" -display none >/dev/null 2>&1
 # The scenario's fragment is appended to QEMU's own device tree as source,

@@ -26,6 +26,7 @@
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/mte_tag_node.h>
+#include <linux/rmap.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -298,13 +299,13 @@ static int __init plug_region(struct mte_tag_node *tn)
 		return ret;
 	if (mte_tag_mode == MTE_TAG_MODE_ACTIVE) {
 		hold_blocks_tagged_at_boot(tn);
-		node_set(r->nid, mte_tag_nodes);
+		mte_tag_node_mark(r->nid, true);
 	}
 	init_node_memory_type(r->nid, mte_tag_memtype);
 	ret = add_region_memory(tn);
 	if (ret) {
 		clear_node_memory_type(r->nid, mte_tag_memtype);
-		node_clear(r->nid, mte_tag_nodes);
+		mte_tag_node_mark(r->nid, false);
 		return ret;
 	}
 	report_region(tn);
@@ -539,10 +540,105 @@ static int block_map_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(block_map);
 
+/* debugfs: check that no tag node page is tagged or mapped by VM_MTE */
+
+/**
+ * struct mte_tag_audit - what a walk of the tag nodes found
+ * @pages: online pages looked at
+ * @tagged: pages with initialised tags: tag storage holding tags of its own
+ * @mte_mapped: mappings of tag node folios in VM_MTE VMAs; one only waits
+ *	for its first access to move the folio away, so after the accesses
+ *	of a test this must be zero too
+ * @busy: mapped folios that were locked, so not looked at
+ */
+struct mte_tag_audit {
+	unsigned long pages;
+	unsigned long tagged;
+	unsigned long mte_mapped;
+	unsigned long busy;
+};
+
+static bool count_mte_mapping(struct folio *folio, struct vm_area_struct *vma,
+			      unsigned long addr, void *arg)
+{
+	struct mte_tag_audit *audit = arg;
+
+	if (vma->vm_flags & VM_MTE)
+		audit->mte_mapped++;
+	return true;
+}
+
+static void audit_mappings(struct folio *folio, struct mte_tag_audit *audit)
+{
+	struct rmap_walk_control rwc = {
+		.rmap_one = count_mte_mapping,
+		.arg = audit,
+	};
+
+	if (!folio_trylock(folio)) {
+		audit->busy++;
+		return;
+	}
+	if (folio_mapped(folio))
+		rmap_walk(folio, &rwc);
+	folio_unlock(folio);
+}
+
+/* Audits the folio at @pfn; returns the number of pages it spans. */
+static unsigned long audit_pfn(unsigned long pfn, struct mte_tag_audit *audit)
+{
+	struct page *page = pfn_to_online_page(pfn);
+	struct folio *folio;
+	unsigned long nr, i;
+
+	if (!page)
+		return 1;
+	folio = page_folio(page);
+	if (!folio_try_get(folio))
+		return 1;
+	/* A folio that changed under us is looked at from its head next time. */
+	nr = page == folio_page(folio, 0) ? folio_nr_pages(folio) : 1;
+	for (i = 0; i < nr; i++)
+		audit->tagged += page_mte_tagged(folio_page(folio, i));
+	if (folio_mapped(folio))
+		audit_mappings(folio, audit);
+	folio_put(folio);
+	return nr;
+}
+
+static void audit_region(const struct mte_tag_region *r, struct mte_tag_audit *audit)
+{
+	unsigned long pfn = r->plug_start, end = r->plug_start + r->plug_pages;
+
+	while (pfn < end) {
+		unsigned long nr = min(audit_pfn(pfn, audit), end - pfn);
+
+		audit->pages += nr;
+		pfn += nr;
+		cond_resched();
+	}
+}
+
+static int verify_show(struct seq_file *m, void *v)
+{
+	struct mte_tag_audit audit = {};
+	int i;
+
+	for (i = 0; i < mte_tag_node_count; i++)
+		audit_region(mte_tag_node_list[i].region, &audit);
+	seq_printf(m, "pages %lu\ntagged %lu\nmte_mapped %lu\nbusy %lu\nviolations %lu\n",
+		   audit.pages, audit.tagged, audit.mte_mapped, audit.busy,
+		   audit.tagged + audit.mte_mapped);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(verify);
+
 static void __init register_debugfs(void)
 {
 	struct dentry *top = debugfs_create_dir("mte_tag_node", NULL);
 	int i;
+
+	debugfs_create_file("verify", 0400, top, NULL, &verify_fops);
 
 	for (i = 0; i < mte_tag_node_count; i++) {
 		struct mte_tag_node *tn = &mte_tag_node_list[i];

@@ -14,6 +14,7 @@
 #include <linux/minmax.h>
 #include <linux/nodemask.h>
 #include <linux/types.h>
+#include <asm/pgtable-types.h>
 
 /*
  * Two 4-bit tags per byte and one tag per 16 bytes: tag storage is 1/32 of
@@ -207,6 +208,8 @@ enum mte_tag_mode {
 
 extern nodemask_t mte_tag_nodes;
 
+void mte_tag_node_mark(int nid, bool tag_node);
+pte_t mte_tag_node_deny_tagged_map(pte_t pte);
 int mte_tag_nr_regions(void);
 const struct mte_tag_region *mte_tag_region(int idx);
 bool mte_tag_node_disabled_by_cmdline(void);
@@ -240,6 +243,11 @@ static inline bool mte_tag_node_active(void)
 #else /* !CONFIG_ARM64_MTE_TAG_NODE */
 
 static inline void mte_numa_add_tag_nodes(void) { }
+
+static inline pte_t mte_tag_node_deny_tagged_map(pte_t pte)
+{
+	return pte;
+}
 
 static inline bool mte_is_tag_node(int nid)
 {

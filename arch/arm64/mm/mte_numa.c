@@ -21,6 +21,9 @@
 #include <linux/kernel.h>
 #include <linux/memblock.h>
 #include <linux/memory.h>
+#include <linux/mempolicy.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
 #include <linux/mte_tag_node.h>
 #include <linux/numa.h>
 #include <linux/of.h>
@@ -30,6 +33,7 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 
+#include <asm/mte.h>
 #include <asm/numa.h>
 
 static struct mte_tag_region mte_tag_regions[MTE_TAG_MAX_REGIONS] __ro_after_init;
@@ -39,6 +43,8 @@ static bool mte_tag_cmdline_off __ro_after_init;
 
 /* Nodes that must never hold a tagged page; the tag node driver fills it. */
 nodemask_t mte_tag_nodes __read_mostly;
+/* The complement: the nodes a VM_MTE mapping may take its folios from. */
+static nodemask_t mte_tagged_nodes_allowed __read_mostly = NODE_MASK_ALL;
 
 static int __init mte_tag_node_param(char *arg)
 {
@@ -62,6 +68,85 @@ early_param("mte_tag_node", mte_tag_node_param);
 bool mte_tag_node_disabled_by_cmdline(void)
 {
 	return mte_tag_cmdline_off;
+}
+
+/**
+ * mte_tag_node_mark() - make a node a tag node, or stop it being one
+ * @nid: the node of a tag storage region
+ * @tag_node: true before the region's memory goes online, false if it
+ *	did not
+ */
+void mte_tag_node_mark(int nid, bool tag_node)
+{
+	if (tag_node) {
+		node_set(nid, mte_tag_nodes);
+		node_clear(nid, mte_tagged_nodes_allowed);
+	} else {
+		node_clear(nid, mte_tag_nodes);
+		node_set(nid, mte_tagged_nodes_allowed);
+	}
+}
+
+/**
+ * arch_vma_allowed_nodes() - nodes that may back the folios of a VMA
+ * @vma: the VMA a folio is allocated for
+ *
+ * Tagged mappings must not take memory from tag nodes, under any policy.
+ *
+ * Return: every node but the tag nodes for a VM_MTE mapping while tag
+ * nodes are in use, else NULL: any node the policy names.
+ */
+nodemask_t *arch_vma_allowed_nodes(struct vm_area_struct *vma)
+{
+	if (!(vma->vm_flags & VM_MTE) || !mte_tag_node_active())
+		return NULL;
+	return &mte_tagged_nodes_allowed;
+}
+
+static bool folio_has_tagged_page(struct folio *folio)
+{
+	long i;
+
+	for (i = 0; i < folio_nr_pages(folio); i++)
+		if (page_mte_tagged(folio_page(folio, i)))
+			return true;
+	return false;
+}
+
+/**
+ * arch_folio_allowed_on_node() - may a folio be migrated to a node?
+ * @folio: the folio to migrate
+ * @nid: the node of the destination
+ *
+ * Demotion, NUMA balancing, move_pages(), mbind() and migrate_pages() all
+ * ask before they copy: tags cannot be stored in tag storage.
+ *
+ * Return: false if @nid is a tag node and @folio holds a tagged page.
+ */
+bool arch_folio_allowed_on_node(struct folio *folio, int nid)
+{
+	return !mte_is_tag_node(nid) || !folio_has_tagged_page(folio);
+}
+
+/**
+ * mte_tag_node_deny_tagged_map() - map a tag node page as a hinting fault
+ * @pte: a tagged entry for a page of a tag node, about to be installed
+ *
+ * An untagged page becomes tagged where it sits when mprotect() adds
+ * PROT_MTE, when shmem is mapped with PROT_MTE or when a tagged range is
+ * swapped in. Its tags must not be initialised in tag storage, and moving
+ * it is impossible here (callers hold the page table lock), so the entry
+ * goes in as PROT_NONE: the first access faults, and do_numa_page() moves
+ * the folio off the tag node (mpol_misplaced() asks
+ * arch_vma_allowed_nodes()), then maps it tagged. A page already tagged
+ * here has slipped past a placement check: say so in debug builds.
+ *
+ * Return: @pte made PROT_NONE, and so untagged.
+ */
+pte_t mte_tag_node_deny_tagged_map(pte_t pte)
+{
+	VM_WARN_ON_ONCE(page_mte_tagged(pte_page(pte)));
+	return pte_modify(pte, PAGE_NONE);
 }
 
 /**

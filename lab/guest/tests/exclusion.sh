@@ -1,0 +1,110 @@
+#!/bin/sh
+# Strict exclusion: no tagged page on a tag node, under every mempolicy mode
+# and folio size, and on every migration path. Each case is also one the
+# kernel would get wrong without its hook: the policy names the tag node, or
+# node 0 is full, or a control shows the same path moving untagged pages.
+# The verifier must report no violation after every case.
+. /lab/lib.sh
+
+nid=$(cat /sys/kernel/mm/mte_tag_node/region0/node)
+verify=/sys/kernel/debug/mte_tag_node/verify
+thp=/sys/kernel/mm/transparent_hugepage
+
+# field OUTPUT KEY: the value mtex printed for KEY.
+field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
+
+# clean WHAT OUTPUT: contents and tags survived, and the verifier is clean.
+clean() {
+	check_eq "$1: contents preserved" "$(field "$2" bad_data)" 0
+	check_eq "$1: tags work" "$(field "$2" bad_tags)" 0
+	check_eq "$1: verifier reports no violation" \
+		"$(awk '$1 == "violations" { print $2 }' $verify)" 0
+}
+
+# place MODE NODES KB SIZE: a tagged allocation must stay off the tag node.
+place() {
+	out=$(mtex place "$1" "$2" "$3" "$4")
+	check_eq "$1 $4: no tagged page on the tag node" "$(field "$out" tag_node_pages)" 0
+	clean "$1 $4" "$out"
+}
+
+# Policies that name the tag node. preferred_many names only the tag node:
+# its first pass would take it. The others mix it with node 0.
+for size in small thp mthp; do
+	[ $size = mthp ] && echo always > $thp/hugepages-64kB/enabled
+	place preferred "$nid" 8192 $size
+	place bind "$nid" 8192 $size
+	place preferred_many "$nid" 8192 $size
+	place interleave "0,$nid" 8192 $size
+	place weighted_interleave "0,$nid" 8192 $size
+	[ $size = mthp ] && echo never > $thp/hugepages-64kB/enabled
+done
+
+# Default and local only reach the tag node as a fallback: fill node 0 with
+# untagged data first; reclaim demotes that data to make room, as it should.
+echo 1 > /sys/kernel/mm/numa/demotion_enabled
+free_mb=$(( $(node_kb 0 MemFree) / 1024 ))
+hold_start $((free_mb - 48)) /tmp/fill numactl --membind=0 --
+diag "node 0 free after the fill: $(node_kb 0 MemFree) kB"
+for size in small thp; do
+	place default "" 65536 $size
+	place local "" 65536 $size
+done
+check "the fill survived" hold_finish /tmp/fill
+
+# move_pages(): -EPERM for the tagged page; the untagged one moves.
+out=$(mtex move_pages "$nid")
+check_eq "move_pages: a tagged page gets -EPERM" "$(field "$out" tagged_status)" -1
+check_eq "move_pages: an untagged page moves" "$(field "$out" untagged_status)" "$nid"
+clean move_pages "$out"
+
+# mbind(MPOL_MF_MOVE) and migrate_pages() onto the tag node.
+for path in mbind_move migrate_pages; do
+	out=$(mtex $path "$nid" 4096)
+	check_eq "$path: no tagged page moved to the tag node" "$(field "$out" tag_node_pages)" 0
+	check_eq "$path: every untagged page moved" "$(field "$out" untagged_on_tag_node)" 1024
+	clean $path "$out"
+done
+
+# Pages that become tagged where they sit move away on first access.
+for path in mprotect memfd; do
+	out=$(mtex $path "$nid" 4096)
+	check_eq "$path: the untagged pages started on the tag node" \
+		"$(field "$out" before_on_tag_node)" 1024
+	check_eq "$path: after PROT_MTE no page is on the tag node" \
+		"$(field "$out" tag_node_pages)" 0
+	clean $path "$out"
+done
+
+# COW after fork, in a range whose policy names only the tag node.
+out=$(mtex cow "$nid" 4096)
+check_eq "cow: the parent's tagged pages fell back off the tag node" \
+	"$(field "$out" parent_tag_node_pages)" 0
+check_eq "cow: the child's copies are off the tag node" "$(field "$out" tag_node_pages)" 0
+check_eq "cow: the child finished" "$(field "$out" child_failed)" ""
+check_eq "cow: the parent's data survived" "$(field "$out" parent_bad_data)" 0
+clean cow "$out"
+
+# MADV_COLLAPSE of a tagged range: the new huge page follows its sources.
+out=$(mtex collapse 4096)
+diag "MADV_COLLAPSE returned $(field "$out" collapse_status)"
+check_eq "collapse: no tagged page on the tag node" "$(field "$out" tag_node_pages)" 0
+clean collapse "$out"
+
+# Demotion: reclaim in a cgroup demotes the untagged pages, never the tagged.
+cg=/sys/fs/cgroup/exclusion
+echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+mkdir -p $cg /tmp/dem
+rm -f /tmp/dem/*
+sh -c "echo \$\$ > $cg/cgroup.procs; exec numactl --membind=0 mtex hold 32768 /tmp/dem" > /tmp/dem.out &
+pid=$!
+while [ ! -e /tmp/dem/ready ]; do sleep 0.1; done
+echo 64M > $cg/memory.reclaim 2>/dev/null
+touch /tmp/dem/go
+wait $pid
+out=$(cat /tmp/dem.out)
+check_eq "demotion: no tagged page demoted to the tag node" "$(field "$out" tag_node_pages)" 0
+check "demotion: untagged pages were demoted (control)" \
+	[ "$(field "$out" untagged_on_tag_node)" -gt 0 ]
+clean demotion "$out"
+done_testing

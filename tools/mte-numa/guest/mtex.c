@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mtex: drive one placement path with PROT_MTE memory and report where its
+ * pages ended up, for the strict-exclusion guest tests.
+ *
+ *   mtex place MODE NODES KB small|thp|mthp   tagged allocation under a policy
+ *   mtex move_pages TAGNODE                   per-page status, tagged/untagged
+ *   mtex mbind_move TAGNODE KB                MPOL_MF_MOVE onto the tag node
+ *   mtex migrate_pages TAGNODE KB             migrate_pages() to the tag node
+ *   mtex mprotect TAGNODE KB                  untagged on the tag node, then PROT_MTE
+ *   mtex memfd TAGNODE KB                     shmem on the tag node, then PROT_MTE
+ *   mtex cow TAGNODE KB                       fork, the child writes
+ *   mtex collapse KB                          MADV_COLLAPSE of a tagged range
+ *   mtex hold KB DIR                          tagged and untagged memory held
+ *                                             until DIR/go (for reclaim)
+ *
+ * Every command prints "key value" lines; "tag_node_pages" counts pages of
+ * the tagged memory found on any tag node, and "bad_data" and "bad_tags"
+ * count pages whose contents or tags did not survive.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <numa.h>
+#include <numaif.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef PROT_MTE
+#define PROT_MTE 0x20
+#endif
+#ifndef PR_MTE_TCF_SYNC
+#define PR_MTE_TCF_SYNC (1UL << 1)
+#endif
+#ifndef PR_MTE_TAG_SHIFT
+#define PR_MTE_TAG_SHIFT 3
+#endif
+#ifndef MPOL_PREFERRED_MANY
+#define MPOL_PREFERRED_MANY 5
+#endif
+#ifndef MPOL_WEIGHTED_INTERLEAVE
+#define MPOL_WEIGHTED_INTERLEAVE 6
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+#define PAGE 4096UL
+#define THP (2UL << 20)
+#define TAG 0x3UL
+
+static struct bitmask *tag_nodes;
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+/* The tag nodes, as the driver lists them in sysfs. */
+static void read_tag_nodes(void)
+{
+	char path[96];
+	int i, nid;
+
+	tag_nodes = numa_allocate_nodemask();
+	for (i = 0;; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/kernel/mm/mte_tag_node/region%d/node", i);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		if (fscanf(f, "%d", &nid) == 1)
+			numa_bitmask_setbit(tag_nodes, nid);
+		fclose(f);
+	}
+}
+
+static void enable_mte(void)
+{
+	if (prctl(PR_SET_TAGGED_ADDR_CTRL, PR_TAGGED_ADDR_ENABLE | PR_MTE_TCF_SYNC |
+		  (0xfffeUL << PR_MTE_TAG_SHIFT), 0, 0, 0))
+		die("PR_SET_TAGGED_ADDR_CTRL");
+}
+
+static char *map(size_t len, int prot, int flags, int fd)
+{
+	char *p = mmap(NULL, len, prot, flags, fd, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	return p;
+}
+
+/* A THP-aligned anonymous mapping of at least @len bytes. */
+static char *map_aligned(size_t len, int prot)
+{
+	char *p = map(len + THP, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+
+	return (char *)(((uintptr_t)p + THP - 1) & ~(THP - 1));
+}
+
+/* Tag check override: untagged reads of granules that carry a tag. */
+static void tag_checks(int on)
+{
+	if (on)
+		asm volatile(".arch_extension memtag\n\tmsr tco, #0" : : : "memory");
+	else
+		asm volatile(".arch_extension memtag\n\tmsr tco, #1" : : : "memory");
+}
+
+static void fill(char *p, size_t len, unsigned char seed)
+{
+	size_t i;
+
+	tag_checks(0);
+	for (i = 0; i < len; i += PAGE)
+		memset(p + i, (unsigned char)(seed + i / PAGE), PAGE);
+	tag_checks(1);
+}
+
+static unsigned long bad_data(const char *p, size_t len, unsigned char seed)
+{
+	unsigned long bad = 0;
+	size_t i, j;
+
+	tag_checks(0);
+	for (i = 0; i < len; i += PAGE)
+		for (j = 0; j < PAGE; j++)
+			if ((unsigned char)p[i + j] != (unsigned char)(seed + i / PAGE)) {
+				bad++;
+				break;
+			}
+	tag_checks(1);
+	return bad;
+}
+
+static void *tagged(const void *p)
+{
+	return (void *)((uintptr_t)p | (TAG << 56));
+}
+
+static void set_tag(void *p)
+{
+	asm volatile(".arch_extension memtag\n\tstg %0, [%0]" : : "r"(tagged(p)) : "memory");
+}
+
+static unsigned long get_tag(void *p)
+{
+	uintptr_t t = (uintptr_t)p;
+
+	asm volatile(".arch_extension memtag\n\tldg %0, [%0]" : "+r"(t) : : "memory");
+	return (t >> 56) & 0xf;
+}
+
+/* Tags the first granule of each page. */
+static void set_tags(char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += PAGE)
+		set_tag(p + i);
+}
+
+/* Pages whose first granule lost the tag set_tags() gave it. */
+static unsigned long bad_tags(char *p, size_t len)
+{
+	unsigned long bad = 0;
+	size_t i;
+
+	for (i = 0; i < len; i += PAGE)
+		bad += get_tag(p + i) != TAG;
+	return bad;
+}
+
+/* Pages of [p, p+len) on a tag node; -1 if a page could not be located. */
+static long pages_on_tag_nodes(char *p, size_t len)
+{
+	unsigned long n = len / PAGE, i;
+	void **pages = calloc(n, sizeof(*pages));
+	int *status = calloc(n, sizeof(*status));
+	long on = 0;
+
+	if (!pages || !status)
+		die("calloc");
+	for (i = 0; i < n; i++)
+		pages[i] = p + i * PAGE;
+	if (move_pages(0, n, pages, NULL, status, 0))
+		die("move_pages (query)");
+	for (i = 0; i < n; i++) {
+		if (status[i] < 0)
+			on = -1;
+		else if (on >= 0 && numa_bitmask_isbitset(tag_nodes, status[i]))
+			on++;
+	}
+	free(pages);
+	free(status);
+	return on;
+}
+
+static void report(const char *key, long value)
+{
+	printf("%s %ld\n", key, value);
+}
+
+static int mode_of(const char *name)
+{
+	static const struct { const char *name; int mode; } modes[] = {
+		{ "default", MPOL_DEFAULT }, { "local", MPOL_LOCAL },
+		{ "preferred", MPOL_PREFERRED }, { "bind", MPOL_BIND },
+		{ "interleave", MPOL_INTERLEAVE },
+		{ "preferred_many", MPOL_PREFERRED_MANY },
+		{ "weighted_interleave", MPOL_WEIGHTED_INTERLEAVE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(name, modes[i].name))
+			return modes[i].mode;
+	fprintf(stderr, "unknown mode %s\n", name);
+	exit(2);
+}
+
+static void set_policy(char *p, size_t len, int mode, const char *nodes, unsigned int flags)
+{
+	struct bitmask *mask = numa_parse_nodestring(nodes);
+	int none = mode == MPOL_DEFAULT || mode == MPOL_LOCAL;
+
+	if (!mask)
+		die("node list");
+	if (mbind(p, len, mode, none ? NULL : mask->maskp, none ? 0 : mask->size + 1, flags))
+		die("mbind");
+	numa_bitmask_free(mask);
+}
+
+static int cmd_place(char **argv)
+{
+	size_t len = strtoul(argv[2], NULL, 0) * 1024;
+	const char *size = argv[3];
+	char *p = map_aligned(len, PROT_READ | PROT_WRITE | PROT_MTE);
+
+	if (!strcmp(size, "thp"))
+		madvise(p, len, MADV_HUGEPAGE);
+	else if (!strcmp(size, "small"))
+		madvise(p, len, MADV_NOHUGEPAGE);
+	set_policy(p, len, mode_of(argv[0]), argv[1], 0);
+	fill(p, len, 7);
+	set_tags(p, len);
+	report("tag_node_pages", pages_on_tag_nodes(p, len));
+	report("bad_data", bad_data(p, len, 7));
+	report("bad_tags", bad_tags(p, len));
+	return 0;
+}
+
+/* One tagged and one untagged page asked to move to the tag node. */
+static int cmd_move_pages(char **argv)
+{
+	int node = atoi(argv[0]), nodes[2] = { node, node }, status[2];
+	char *t = map(PAGE, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char *u = map(PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	void *pages[2] = { t, u };
+
+	fill(t, PAGE, 1);
+	fill(u, PAGE, 2);
+	set_tags(t, PAGE);
+	if (move_pages(0, 2, pages, nodes, status, MPOL_MF_MOVE) < 0)
+		die("move_pages");
+	report("tagged_status", status[0]);
+	report("untagged_status", status[1]);
+	report("bad_data", bad_data(t, PAGE, 1) + bad_data(u, PAGE, 2));
+	report("bad_tags", bad_tags(t, PAGE));
+	return 0;
+}
+
+static int cmd_mbind_move(char **argv)
+{
+	size_t len = strtoul(argv[1], NULL, 0) * 1024;
+	char *t = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char *u = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+
+	fill(t, len, 3);
+	fill(u, len, 4);
+	set_tags(t, len);
+	set_policy(t, len, MPOL_BIND, argv[0], MPOL_MF_MOVE);
+	set_policy(u, len, MPOL_BIND, argv[0], MPOL_MF_MOVE);
+	report("tag_node_pages", pages_on_tag_nodes(t, len));
+	report("untagged_on_tag_node", pages_on_tag_nodes(u, len));
+	report("bad_data", bad_data(t, len, 3) + bad_data(u, len, 4));
+	report("bad_tags", bad_tags(t, len));
+	return 0;
+}
+
+static int cmd_migrate_pages(char **argv)
+{
+	size_t len = strtoul(argv[1], NULL, 0) * 1024;
+	struct bitmask *from = numa_allocate_nodemask();
+	struct bitmask *to = numa_parse_nodestring(argv[0]);
+	char *t = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char *u = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	int nid;
+
+	fill(t, len, 5);
+	fill(u, len, 6);
+	set_tags(t, len);
+	for (nid = 0; nid <= numa_max_node(); nid++)
+		if (!numa_bitmask_isbitset(tag_nodes, nid))
+			numa_bitmask_setbit(from, nid);
+	if (numa_migrate_pages(0, from, to) < 0)
+		die("migrate_pages");
+	report("tag_node_pages", pages_on_tag_nodes(t, len));
+	report("untagged_on_tag_node", pages_on_tag_nodes(u, len));
+	report("bad_data", bad_data(t, len, 5) + bad_data(u, len, 6));
+	report("bad_tags", bad_tags(t, len));
+	return 0;
+}
+
+/* Untagged memory placed on the tag node on purpose, then made tagged. */
+static int cmd_mprotect(char **argv)
+{
+	size_t len = strtoul(argv[1], NULL, 0) * 1024;
+	char *p = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+
+	set_policy(p, len, MPOL_BIND, argv[0], 0);
+	fill(p, len, 8);
+	report("before_on_tag_node", pages_on_tag_nodes(p, len));
+	if (mprotect(p, len, PROT_READ | PROT_WRITE | PROT_MTE))
+		die("mprotect");
+	report("bad_data", bad_data(p, len, 8));
+	set_tags(p, len);
+	report("tag_node_pages", pages_on_tag_nodes(p, len));
+	report("bad_tags", bad_tags(p, len));
+	return 0;
+}
+
+static int cmd_memfd(char **argv)
+{
+	size_t len = strtoul(argv[1], NULL, 0) * 1024;
+	struct bitmask *mask = numa_parse_nodestring(argv[0]);
+	int fd = memfd_create("mtex", 0);
+	char *p;
+
+	if (fd < 0 || ftruncate(fd, len))
+		die("memfd");
+	/* shmem takes its pages under the task's policy */
+	if (set_mempolicy(MPOL_BIND, mask->maskp, mask->size + 1))
+		die("set_mempolicy");
+	p = map(len, PROT_READ | PROT_WRITE, MAP_SHARED, fd);
+	fill(p, len, 9);
+	report("before_on_tag_node", pages_on_tag_nodes(p, len));
+	munmap(p, len);
+	if (set_mempolicy(MPOL_DEFAULT, NULL, 0))
+		die("set_mempolicy");
+	p = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_SHARED, fd);
+	report("bad_data", bad_data(p, len, 9));
+	set_tags(p, len);
+	report("tag_node_pages", pages_on_tag_nodes(p, len));
+	report("bad_tags", bad_tags(p, len));
+	return 0;
+}
+
+/* The parent's range is bound to the tag node; the child's copies land. */
+static int cmd_cow(char **argv)
+{
+	size_t len = strtoul(argv[1], NULL, 0) * 1024;
+	char *p = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	int status;
+	pid_t child;
+
+	set_policy(p, len, MPOL_BIND, argv[0], 0);
+	fill(p, len, 10);
+	set_tags(p, len);
+	report("parent_tag_node_pages", pages_on_tag_nodes(p, len));
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (!child) {
+		fill(p, len, 11);
+		report("tag_node_pages", pages_on_tag_nodes(p, len));
+		report("bad_data", bad_data(p, len, 11));
+		report("bad_tags", bad_tags(p, len));
+		exit(0);
+	}
+	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		report("child_failed", 1);
+	report("parent_bad_data", bad_data(p, len, 10));
+	return 0;
+}
+
+static int cmd_collapse(char **argv)
+{
+	size_t len = strtoul(argv[0], NULL, 0) * 1024;
+	char *p = map_aligned(len, PROT_READ | PROT_WRITE | PROT_MTE);
+
+	madvise(p, len, MADV_NOHUGEPAGE);
+	fill(p, len, 12);
+	set_tags(p, len);
+	madvise(p, len, MADV_HUGEPAGE);
+	report("collapse_status", madvise(p, len, MADV_COLLAPSE) ? -errno : 0);
+	report("tag_node_pages", pages_on_tag_nodes(p, len));
+	report("bad_data", bad_data(p, len, 12));
+	report("bad_tags", bad_tags(p, len));
+	return 0;
+}
+
+/* Tagged and untagged memory held while the test reclaims around us. */
+static int cmd_hold(char **argv)
+{
+	size_t len = strtoul(argv[0], NULL, 0) * 1024;
+	char *t = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char *u = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char path[256];
+	int fd;
+
+	fill(t, len, 13);
+	fill(u, len, 14);
+	set_tags(t, len);
+	snprintf(path, sizeof(path), "%s/ready", argv[1]);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	if (fd < 0)
+		die(path);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/go", argv[1]);
+	while (access(path, F_OK))
+		usleep(100000);
+	report("tag_node_pages", pages_on_tag_nodes(t, len));
+	report("untagged_on_tag_node", pages_on_tag_nodes(u, len));
+	report("bad_data", bad_data(t, len, 13) + bad_data(u, len, 14));
+	report("bad_tags", bad_tags(t, len));
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int args;
+	int (*run)(char **argv);
+} commands[] = {
+	{ "place", 4, cmd_place }, { "move_pages", 1, cmd_move_pages },
+	{ "mbind_move", 2, cmd_mbind_move }, { "migrate_pages", 2, cmd_migrate_pages },
+	{ "mprotect", 2, cmd_mprotect }, { "memfd", 2, cmd_memfd },
+	{ "cow", 2, cmd_cow }, { "collapse", 1, cmd_collapse }, { "hold", 2, cmd_hold },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (numa_available() < 0) {
+		fprintf(stderr, "mtex: no NUMA\n");
+		return 2;
+	}
+	read_tag_nodes();
+	enable_mte();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; argc > 1 && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name) && argc == commands[i].args + 2)
+			return commands[i].run(argv + 2);
+	fprintf(stderr, "usage: see the comment at the top of mtex.c\n");
+	return 2;
+}
