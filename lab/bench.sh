@@ -11,8 +11,15 @@ set -euo pipefail
 on=$("$LAB_TOP/lab/qemu.sh" default demo)
 off=$("$LAB_TOP/lab/qemu.sh" off demo)
 none=$("$LAB_TOP/lab/qemu.sh" notag demo)
+# With a second node holding memory at boot (the off case), the dentry and
+# inode hashes are vmalloc()ed and counted in MemTotal; with one they come
+# from memblock and are not. hashdist=0 takes that 6 MiB out of the ratio.
+gain_on=$("$LAB_TOP/lab/qemu.sh" gain-on demo)
+gain_off=$("$LAB_TOP/lab/qemu.sh" gain-off demo)
 report() { sed 's/^# //; s/^ok 1 - /bar met: /; s/^not ok 1 - /BAR NOT MET: /; /^1\.\./d'; }
-echo "== net memory gained at idle: feature on vs mte_tag_node=off (same device tree)"
+echo "== net memory gained at idle: feature on vs mte_tag_node=off, both hashdist=0"
+"$LAB_TOP/lab/netgain.sh" "$gain_on" "$gain_off" | report
+echo "== the same with the boot-time hash placement left to the kernel"
 "$LAB_TOP/lab/netgain.sh" "$on" "$off" | report
 echo "== net memory gained at idle: feature on vs no tag storage described (upstream firmware)"
 "$LAB_TOP/lab/netgain.sh" "$on" "$none" | report

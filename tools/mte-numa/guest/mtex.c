@@ -16,7 +16,8 @@
  *
  * Every command prints "key value" lines; "tag_node_pages" counts pages of
  * the tagged memory found on any tag node, and "bad_data" and "bad_tags"
- * count pages whose contents or tags did not survive.
+ * count pages whose contents or tags did not survive; "verify_violations"
+ * is what the kernel's verifier found while the memory was still mapped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -210,6 +211,21 @@ static void report(const char *key, long value)
 	printf("%s %ld\n", key, value);
 }
 
+/* The kernel's own audit of the tag nodes, taken while our memory is live. */
+static void report_verifier(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/mte_tag_node/verify", "r");
+	char key[32];
+	long value, violations = -1;
+
+	while (f && fscanf(f, "%31s %ld", key, &value) == 2)
+		if (!strcmp(key, "violations"))
+			violations = value;
+	if (f)
+		fclose(f);
+	report("verify_violations", violations);
+}
+
 static int mode_of(const char *name)
 {
 	static const struct { const char *name; int mode; } modes[] = {
@@ -256,6 +272,7 @@ static int cmd_place(char **argv)
 	report("tag_node_pages", pages_on_tag_nodes(p, len));
 	report("bad_data", bad_data(p, len, 7));
 	report("bad_tags", bad_tags(p, len));
+	report_verifier();
 	return 0;
 }
 
@@ -276,6 +293,7 @@ static int cmd_move_pages(char **argv)
 	report("untagged_status", status[1]);
 	report("bad_data", bad_data(t, PAGE, 1) + bad_data(u, PAGE, 2));
 	report("bad_tags", bad_tags(t, PAGE));
+	report_verifier();
 	return 0;
 }
 
@@ -294,6 +312,7 @@ static int cmd_mbind_move(char **argv)
 	report("untagged_on_tag_node", pages_on_tag_nodes(u, len));
 	report("bad_data", bad_data(t, len, 3) + bad_data(u, len, 4));
 	report("bad_tags", bad_tags(t, len));
+	report_verifier();
 	return 0;
 }
 
@@ -318,6 +337,7 @@ static int cmd_migrate_pages(char **argv)
 	report("untagged_on_tag_node", pages_on_tag_nodes(u, len));
 	report("bad_data", bad_data(t, len, 5) + bad_data(u, len, 6));
 	report("bad_tags", bad_tags(t, len));
+	report_verifier();
 	return 0;
 }
 
@@ -336,6 +356,7 @@ static int cmd_mprotect(char **argv)
 	set_tags(p, len);
 	report("tag_node_pages", pages_on_tag_nodes(p, len));
 	report("bad_tags", bad_tags(p, len));
+	report_verifier();
 	return 0;
 }
 
@@ -362,6 +383,7 @@ static int cmd_memfd(char **argv)
 	set_tags(p, len);
 	report("tag_node_pages", pages_on_tag_nodes(p, len));
 	report("bad_tags", bad_tags(p, len));
+	report_verifier();
 	return 0;
 }
 
@@ -386,6 +408,7 @@ static int cmd_cow(char **argv)
 		report("tag_node_pages", pages_on_tag_nodes(p, len));
 		report("bad_data", bad_data(p, len, 11));
 		report("bad_tags", bad_tags(p, len));
+		report_verifier();
 		exit(0);
 	}
 	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
@@ -407,6 +430,7 @@ static int cmd_collapse(char **argv)
 	report("tag_node_pages", pages_on_tag_nodes(p, len));
 	report("bad_data", bad_data(p, len, 12));
 	report("bad_tags", bad_tags(p, len));
+	report_verifier();
 	return 0;
 }
 
@@ -434,6 +458,7 @@ static int cmd_hold(char **argv)
 	report("untagged_on_tag_node", pages_on_tag_nodes(u, len));
 	report("bad_data", bad_data(t, len, 13) + bad_data(u, len, 14));
 	report("bad_tags", bad_tags(t, len));
+	report_verifier();
 	return 0;
 }
 
