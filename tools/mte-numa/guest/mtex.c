@@ -297,47 +297,63 @@ static int cmd_move_pages(char **argv)
 	return 0;
 }
 
+/*
+ * A tagged range and an untagged control of the same size, filled and
+ * tagged: the commands that move memory report both the same way.
+ */
+struct pair {
+	char *t, *u;
+	size_t len;
+	unsigned char seed;
+};
+
+static struct pair map_pair(size_t len, unsigned char seed)
+{
+	struct pair p = {
+		.t = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1),
+		.u = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1),
+		.len = len,
+		.seed = seed,
+	};
+
+	fill(p.t, len, seed);
+	fill(p.u, len, seed + 1);
+	set_tags(p.t, len);
+	return p;
+}
+
+static void report_pair(const struct pair *p)
+{
+	report("tag_node_pages", pages_on_tag_nodes(p->t, p->len));
+	report("untagged_on_tag_node", pages_on_tag_nodes(p->u, p->len));
+	report("bad_data", bad_data(p->t, p->len, p->seed) + bad_data(p->u, p->len, p->seed + 1));
+	report("bad_tags", bad_tags(p->t, p->len));
+	report_verifier();
+}
+
 static int cmd_mbind_move(char **argv)
 {
-	size_t len = strtoul(argv[1], NULL, 0) * 1024;
-	char *t = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	char *u = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	struct pair p = map_pair(strtoul(argv[1], NULL, 0) * 1024, 3);
 
-	fill(t, len, 3);
-	fill(u, len, 4);
-	set_tags(t, len);
-	set_policy(t, len, MPOL_BIND, argv[0], MPOL_MF_MOVE);
-	set_policy(u, len, MPOL_BIND, argv[0], MPOL_MF_MOVE);
-	report("tag_node_pages", pages_on_tag_nodes(t, len));
-	report("untagged_on_tag_node", pages_on_tag_nodes(u, len));
-	report("bad_data", bad_data(t, len, 3) + bad_data(u, len, 4));
-	report("bad_tags", bad_tags(t, len));
-	report_verifier();
+	set_policy(p.t, p.len, MPOL_BIND, argv[0], MPOL_MF_MOVE);
+	set_policy(p.u, p.len, MPOL_BIND, argv[0], MPOL_MF_MOVE);
+	report_pair(&p);
 	return 0;
 }
 
 static int cmd_migrate_pages(char **argv)
 {
-	size_t len = strtoul(argv[1], NULL, 0) * 1024;
+	struct pair p = map_pair(strtoul(argv[1], NULL, 0) * 1024, 5);
 	struct bitmask *from = numa_allocate_nodemask();
 	struct bitmask *to = numa_parse_nodestring(argv[0]);
-	char *t = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	char *u = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	int nid;
 
-	fill(t, len, 5);
-	fill(u, len, 6);
-	set_tags(t, len);
 	for (nid = 0; nid <= numa_max_node(); nid++)
 		if (!numa_bitmask_isbitset(tag_nodes, nid))
 			numa_bitmask_setbit(from, nid);
 	if (numa_migrate_pages(0, from, to) < 0)
 		die("migrate_pages");
-	report("tag_node_pages", pages_on_tag_nodes(t, len));
-	report("untagged_on_tag_node", pages_on_tag_nodes(u, len));
-	report("bad_data", bad_data(t, len, 5) + bad_data(u, len, 6));
-	report("bad_tags", bad_tags(t, len));
-	report_verifier();
+	report_pair(&p);
 	return 0;
 }
 
@@ -437,15 +453,10 @@ static int cmd_collapse(char **argv)
 /* Tagged and untagged memory held while the test reclaims around us. */
 static int cmd_hold(char **argv)
 {
-	size_t len = strtoul(argv[0], NULL, 0) * 1024;
-	char *t = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	char *u = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	struct pair p = map_pair(strtoul(argv[0], NULL, 0) * 1024, 13);
 	char path[256];
 	int fd;
 
-	fill(t, len, 13);
-	fill(u, len, 14);
-	set_tags(t, len);
 	snprintf(path, sizeof(path), "%s/ready", argv[1]);
 	fd = open(path, O_CREAT | O_WRONLY, 0644);
 	if (fd < 0)
@@ -454,11 +465,7 @@ static int cmd_hold(char **argv)
 	snprintf(path, sizeof(path), "%s/go", argv[1]);
 	while (access(path, F_OK))
 		usleep(100000);
-	report("tag_node_pages", pages_on_tag_nodes(t, len));
-	report("untagged_on_tag_node", pages_on_tag_nodes(u, len));
-	report("bad_data", bad_data(t, len, 13) + bad_data(u, len, 14));
-	report("bad_tags", bad_tags(t, len));
-	report_verifier();
+	report_pair(&p);
 	return 0;
 }
 
