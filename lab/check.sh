@@ -72,6 +72,8 @@ for s in $(awk '$1 ~ /^bad-/ { print $1 }' "$LAB_TOP/lab/scenarios/list"); do
 	stage "binding-$s" boot "$s" binding lab
 done
 stage exclusion boot default exclusion lab
+stage reserver boot default reserver lab
+stage model boot default model lab
 stage selftests selftests_on_off lab
 for s in kvm kvm-off; do stage "$s" boot "$s" kvm lab; done
 
@@ -79,6 +81,7 @@ if [ $extended = 1 ]; then
 	stage debug-kernel tap_of "debug kernel builds" "$LAB_TOP/lab/kernel.sh" build debug
 	stage debug-boot boot default tagnode debug --kunit
 	stage debug-exclusion boot default exclusion debug
+	stage debug-reserver boot default reserver debug
 	stage debug-selftests selftests_on_off debug
 fi
 

@@ -16,7 +16,9 @@
 
 #define pr_fmt(fmt) "mte_tag_node: " fmt
 
+#include <linux/bitmap.h>
 #include <linux/debugfs.h>
+#include <linux/gfp.h>
 #include <linux/init.h>
 #include <linux/kasan-enabled.h>
 #include <linux/kobject.h>
@@ -25,15 +27,19 @@
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/mte_tag_node.h>
 #include <linux/rmap.h>
 #include <linux/seq_file.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/vmstat.h>
+#include <linux/workqueue.h>
 
 #include <asm/cpufeature.h>
 #include <asm/mte.h>
+#include <asm/mte-kasan.h>
 
 #define MTE_TAG_RESOURCE_NAME	"System RAM (mte_tag_node)"
 
@@ -55,6 +61,7 @@ MODULE_PARM_DESC(adistance, "abstract distance of the tag nodes' memory type (a 
  * @MTE_BLOCK_DATA: online; the page allocator may use its pages
  * @MTE_BLOCK_EVACUATING: being emptied for tag use
  * @MTE_BLOCK_TAGS: the hardware holds tags in it; this driver owns its pages
+ * @MTE_BLOCK_RELEASING: going back to data use
  * @MTE_BLOCK_FIRMWARE: outside the hot-plugged part; reserved for the
  *	hardware from boot
  * @MTE_BLOCK_NR_STATES: number of states
@@ -63,6 +70,7 @@ enum mte_block_state {
 	MTE_BLOCK_DATA,
 	MTE_BLOCK_EVACUATING,
 	MTE_BLOCK_TAGS,
+	MTE_BLOCK_RELEASING,
 	MTE_BLOCK_FIRMWARE,
 	MTE_BLOCK_NR_STATES,
 };
@@ -71,20 +79,38 @@ static const char mte_block_symbol[MTE_BLOCK_NR_STATES] = {
 	[MTE_BLOCK_DATA] = '.',
 	[MTE_BLOCK_EVACUATING] = 'E',
 	[MTE_BLOCK_TAGS] = 'T',
+	[MTE_BLOCK_RELEASING] = 'R',
 	[MTE_BLOCK_FIRMWARE] = '-',
 };
+
+/*
+ * Each block is one atomic_t that the map, copy and free paths read and
+ * update without a lock. A value >= 0 means tag use and counts the tagged
+ * data pages the block serves; every other state is negative, so that
+ * atomic_inc_unless_negative() takes a block in tag use and nothing else,
+ * and a block can leave tag use only by a cmpxchg from zero.
+ */
+#define BLOCK_DATA		(-1)
+#define BLOCK_EVACUATING	(-2)
+#define BLOCK_RELEASING		(-3)
+#define BLOCK_FIRMWARE		(-4)
 
 /**
  * struct mte_tag_node - driver state of one tag storage region
  * @region: the region, as found at boot
- * @state: enum mte_block_state of each block, readable without locks
- * @tagged: per block, the number of tagged data pages whose tags it holds
+ * @blocks: per block, the tagged page count or a negative BLOCK_* state
+ * @idle: blocks in tag use that the last release pass found serving no
+ *	tagged page
+ * @lock: held across evacuation and release
+ * @release_work: gives idle blocks back to data use
  * @kobj: /sys/kernel/mm/mte_tag_node/region<N>, N its index
  */
 struct mte_tag_node {
 	const struct mte_tag_region *region;
-	u8 *state;
-	atomic_t *tagged;
+	atomic_t *blocks;
+	unsigned long *idle;
+	struct mutex lock;		/* serialises block transitions */
+	struct delayed_work release_work;
 	struct kobject kobj;
 };
 
@@ -94,6 +120,20 @@ static enum mte_tag_mode mte_tag_mode;
 static const char *mte_tag_mode_reason = "no tag storage region in the device tree";
 static struct memory_dev_type *mte_tag_memtype;
 static LIST_HEAD(mte_tag_memory_types);
+
+/* Tag counting runs from the boot scan of tagged pages on: see count_boot_tagged(). */
+DEFINE_STATIC_KEY_FALSE(mte_tag_counting);
+
+/*
+ * How long a block serving no tagged page stays in tag use before it goes
+ * back to data use, so that a free followed by a new tagged page in the same
+ * block does not evacuate it again.
+ */
+#define MTE_TAG_MAX_RELEASE_DELAY_MS	60000
+static unsigned int release_delay_ms = 1000;
+
+/* Evacuation attempts of one block before the fault relocates its page. */
+#define MTE_TAG_EVACUATE_TRIES	3
 
 static unsigned long block_of_tag_pfn(const struct mte_tag_node *tn,
 				      unsigned long pfn)
@@ -114,10 +154,45 @@ static struct mte_tag_node *node_of_tag_pfn(unsigned long pfn)
 	return NULL;
 }
 
+/* The region whose tag storage holds the tags of data pfn @pfn, if any. */
+static struct mte_tag_node *node_serving(unsigned long pfn)
+{
+	int i;
+
+	for (i = 0; i < mte_tag_node_count; i++)
+		if (mte_tag_serves_pfn(mte_tag_node_list[i].region, pfn))
+			return &mte_tag_node_list[i];
+	return NULL;
+}
+
+static enum mte_block_state state_of_value(int value)
+{
+	switch (value) {
+	case BLOCK_DATA:
+		return MTE_BLOCK_DATA;
+	case BLOCK_EVACUATING:
+		return MTE_BLOCK_EVACUATING;
+	case BLOCK_RELEASING:
+		return MTE_BLOCK_RELEASING;
+	case BLOCK_FIRMWARE:
+		return MTE_BLOCK_FIRMWARE;
+	default:
+		return MTE_BLOCK_TAGS;
+	}
+}
+
 static enum mte_block_state block_state(const struct mte_tag_node *tn,
 					unsigned long block)
 {
-	return READ_ONCE(tn->state[block]);
+	return state_of_value(atomic_read(&tn->blocks[block]));
+}
+
+/* Can tags of this block's data pages be written right now? */
+static bool block_holds_tags(const struct mte_tag_node *tn, unsigned long block)
+{
+	int value = atomic_read(&tn->blocks[block]);
+
+	return value >= 0 || value == BLOCK_FIRMWARE;
 }
 
 /* Pages of blocks that are not in data use never go to the page allocator. */
@@ -182,39 +257,361 @@ static struct notifier_block mte_tag_memory_nb = {
 	.notifier_call = mte_tag_memory_notify,
 };
 
-/* Take the block serving tagged data page @pfn for tags before it goes online. */
-static void __init hold_block_for(struct mte_tag_node *tn, unsigned long pfn)
-{
-	unsigned long block = mte_tag_block_of(tn->region, pfn);
+/* The hardware model and its fault injection: see the end of this file. */
+static bool model_enabled = IS_ENABLED(CONFIG_ARM64_MTE_TAG_NODE_HW_MODEL);
+static bool inject_skip_evacuation;
+static bool inject_early_release;
 
-	if (atomic_inc_return(&tn->tagged[block]) > 1 ||
-	    tn->state[block] == MTE_BLOCK_FIRMWARE)
+static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn);
+static void model_fill_block(const struct mte_tag_node *tn, unsigned long block);
+static void model_scramble_tags(const struct mte_tag_node *tn, unsigned long block);
+
+/**
+ * __mte_tag_page_get() - count a page about to be tagged against its block
+ * @page: a data page whose tags the caller is about to write
+ *
+ * Callable from any context: this only reads and increments the block's
+ * count. Use mte_tag_page_get(), which skips the call while no tag node
+ * is active.
+ *
+ * Return: true if the tags may be written: the block is in tag use and now
+ * counts @page, or the tags live in storage no tag node lends out. false if
+ * the block holds data: the caller must not tag @page, and must let a
+ * sleepable path call mte_tag_reserve_pages() first.
+ */
+bool __mte_tag_page_get(struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+	struct mte_tag_node *tn = node_serving(pfn);
+	atomic_t *block;
+
+	if (!tn)
+		return true;
+	block = &tn->blocks[mte_tag_block_of(tn->region, pfn)];
+	if (atomic_read(block) == BLOCK_FIRMWARE)
+		return true;
+	if (!atomic_inc_unless_negative(block))
+		return false;
+	model_write_tags(tn, pfn);
+	return true;
+}
+
+/**
+ * __mte_tag_page_put() - a tagged page is being freed
+ * @page: a page with PG_mte_tagged, counted by __mte_tag_page_get()
+ *
+ * Callable from any context, interrupts included. The block is given back
+ * to data use later, by a worker, once it has served no tagged page for
+ * release_delay_ms.
+ */
+void __mte_tag_page_put(struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+	struct mte_tag_node *tn = node_serving(pfn);
+	atomic_t *block;
+	int left;
+
+	if (!tn)
 		return;
-	tn->state[block] = MTE_BLOCK_TAGS;
-	count_vm_event(MTE_TAG_RESERVE);
+	block = &tn->blocks[mte_tag_block_of(tn->region, pfn)];
+	if (atomic_read(block) == BLOCK_FIRMWARE)
+		return;
+	left = atomic_dec_if_positive(block);
+	if (!left)
+		queue_delayed_work(system_unbound_wq, &tn->release_work,
+				   msecs_to_jiffies(release_delay_ms));
+	else
+		WARN_ON_ONCE(left < 0 && !inject_early_release);
+}
+
+/**
+ * __mte_tag_free_pages() - uncount the tagged pages of a block being freed
+ * @page: first page of the freed block
+ * @order: its order
+ *
+ * Called by the page allocator before it clears the page flags.
+ */
+void __mte_tag_free_pages(struct page *page, unsigned int order)
+{
+	unsigned long i;
+
+	for (i = 0; i < (1UL << order); i++)
+		if (page_mte_tagged(page + i))
+			__mte_tag_page_put(page + i);
+}
+
+/**
+ * mte_tag_pages_ready() - may the tags of a run of data pages be written?
+ * @page: first page of the run
+ * @nr_pages: length of the run, inside one folio
+ *
+ * Return: true if every block serving the run is in tag use.
+ */
+bool mte_tag_pages_ready(struct page *page, unsigned long nr_pages)
+{
+	unsigned long pfn = page_to_pfn(page), block, last;
+	struct mte_tag_node *tn;
+
+	if (!static_branch_unlikely(&mte_tag_counting))
+		return true;
+	tn = node_serving(pfn);
+	if (!tn)
+		return true;
+	last = mte_tag_block_of(tn->region, pfn + nr_pages - 1);
+	for (block = mte_tag_block_of(tn->region, pfn); block <= last; block++)
+		if (!block_holds_tags(tn, block))
+			return false;
+	return true;
+}
+
+/* Data cache lines of the block may be dirty: drop them before tags land. */
+static void invalidate_block_data(const struct mte_tag_node *tn, unsigned long block)
+{
+	unsigned long pfn = mte_tag_block_pfn(tn->region, block), i;
+
+	for (i = 0; i < tn->region->block_pages; i++)
+		mte_tag_cache_ops->invalidate_data(pfn_to_page(pfn + i));
+}
+
+/* Hand the pages of an evacuated block from the page allocator to the hardware. */
+static void hold_block_pages(const struct mte_tag_node *tn, unsigned long block)
+{
+	unsigned long pfn = mte_tag_block_pfn(tn->region, block), i;
+
+	for (i = 0; i < tn->region->block_pages; i++)
+		__folio_set_offline(page_folio(pfn_to_page(pfn + i)));
+	adjust_managed_page_count(pfn_to_page(pfn), -(long)tn->region->block_pages);
+}
+
+/* Pages of the block that hold data now, for the evacuation statistics. */
+static unsigned long block_pages_in_use(const struct mte_tag_node *tn,
+					unsigned long block)
+{
+	unsigned long pfn = mte_tag_block_pfn(tn->region, block), i, nr = 0;
+
+	for (i = 0; i < tn->region->block_pages; i++) {
+		struct page *page = pfn_to_page(pfn + i);
+
+		nr += !PageBuddy(page) && page_count(page);
+	}
+	return nr;
 }
 
 /*
- * The zero page had its tags cleared when MTE was enabled, and the kernel
- * may have tagged other pages before this driver runs: their blocks must be
- * in tag use before the tag node's memory reaches the page allocator.
+ * Migrate the data out of a block and take its pages. alloc_contig_range()
+ * sends the data to other blocks of the tag node first (its targets prefer
+ * the node the pages are on), then to other nodes by distance, reclaiming
+ * if it must. A short-term pin makes it fail with -EBUSY; a fatal signal
+ * with -EINTR.
  */
-static void __init hold_blocks_tagged_at_boot(struct mte_tag_node *tn)
+static int take_block(struct mte_tag_node *tn, unsigned long block)
+{
+	unsigned long pfn = mte_tag_block_pfn(tn->region, block);
+	unsigned long in_use = block_pages_in_use(tn, block);
+	int ret, tries = 0;
+
+	if (inject_skip_evacuation)
+		return 0;
+	do {
+		ret = alloc_contig_range(pfn, pfn + tn->region->block_pages,
+					 MIGRATE_MOVABLE, GFP_KERNEL | __GFP_NOWARN);
+	} while (ret == -EBUSY && ++tries < MTE_TAG_EVACUATE_TRIES &&
+		 !fatal_signal_pending(current));
+	if (ret)
+		return ret;
+	hold_block_pages(tn, block);
+	count_vm_events(MTE_TAG_EVACUATED, in_use);
+	return 0;
+}
+
+/* Called with tn->lock held on a block in data use. */
+static int evacuate_block(struct mte_tag_node *tn, unsigned long block)
+{
+	atomic_t *value = &tn->blocks[block];
+	int ret;
+
+	atomic_set(value, BLOCK_EVACUATING);
+	ret = take_block(tn, block);
+	if (ret) {
+		atomic_set(value, BLOCK_DATA);
+		count_vm_event(MTE_TAG_RESERVE_FAIL);
+		return ret;
+	}
+	invalidate_block_data(tn, block);
+	model_fill_block(tn, block);
+	clear_bit(block, tn->idle);
+	/* Tag writes may start once the block reads as in tag use. */
+	atomic_set_release(value, 0);
+	count_vm_event(MTE_TAG_RESERVE);
+	return 0;
+}
+
+static int reserve_block(struct mte_tag_node *tn, unsigned long block)
+{
+	int ret = 0;
+
+	if (block_holds_tags(tn, block))
+		return 0;
+	if (mutex_lock_killable(&tn->lock))
+		return -EINTR;
+	if (atomic_read(&tn->blocks[block]) == BLOCK_DATA)
+		ret = evacuate_block(tn, block);
+	mutex_unlock(&tn->lock);
+	return ret;
+}
+
+/**
+ * mte_tag_reserve_pages() - put the tag storage of data pages in tag use
+ * @page: first page of the run
+ * @nr_pages: length of the run, inside one folio
+ *
+ * Evacuates every block serving the run that still holds data. Sleeps.
+ * The blocks then stay in tag use for at least release_delay_ms, long
+ * enough for the caller to tag the pages.
+ *
+ * Return: 0 on success; -EINTR if a fatal signal is pending; -EBUSY if a
+ * block holds pages that could not be moved (pinned), -ENOMEM if there was
+ * no memory to move them to.
+ */
+int mte_tag_reserve_pages(struct page *page, unsigned long nr_pages)
+{
+	unsigned long pfn = page_to_pfn(page), block, last;
+	struct mte_tag_node *tn;
+	int ret;
+
+	might_sleep();
+	if (!static_branch_unlikely(&mte_tag_counting))
+		return 0;
+	tn = node_serving(pfn);
+	if (!tn)
+		return 0;
+	last = mte_tag_block_of(tn->region, pfn + nr_pages - 1);
+	for (block = mte_tag_block_of(tn->region, pfn); block <= last; block++) {
+		ret = reserve_block(tn, block);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Tag cache lines of the served data may be dirty: write them out first. */
+static void clean_served_tags(const struct mte_tag_node *tn, unsigned long block)
+{
+	unsigned long pfn = mte_tag_block_data_pfn(tn->region, block), i;
+
+	for (i = 0; i < mte_tag_block_span(tn->region); i++) {
+		struct page *page = pfn_to_online_page(pfn + i);
+
+		if (page)
+			mte_tag_cache_ops->clean_tags(page);
+	}
+}
+
+/* Give the pages of a block this driver holds back to the page allocator. */
+static void give_block_pages(const struct mte_tag_node *tn, unsigned long block)
+{
+	unsigned long pfn = mte_tag_block_pfn(tn->region, block), i;
+
+	for (i = 0; i < tn->region->block_pages; i++) {
+		struct page *page = pfn_to_page(pfn + i);
+
+		/* Skipped evacuation (fault injection) never held the pages. */
+		if (PageOffline(page))
+			generic_online_page(page, 0);
+	}
+}
+
+/* Called with tn->lock held. */
+static void release_block(struct mte_tag_node *tn, unsigned long block)
+{
+	atomic_t *value = &tn->blocks[block];
+	int old = atomic_read(value);
+
+	if (old < 0 || (old && !inject_early_release))
+		return;
+	/* A page tagged since the caller looked keeps the block. */
+	if (atomic_cmpxchg(value, old, BLOCK_RELEASING) != old)
+		return;
+	clean_served_tags(tn, block);
+	model_scramble_tags(tn, block);
+	give_block_pages(tn, block);
+	clear_bit(block, tn->idle);
+	atomic_set(value, BLOCK_DATA);
+	count_vm_event(MTE_TAG_RELEASE);
+}
+
+/*
+ * A block is released by the second pass that finds it serving no tagged
+ * page, so it stays in tag use between one and two release delays after
+ * its last tagged page is freed.
+ */
+static void release_idle_blocks(struct work_struct *work)
+{
+	struct mte_tag_node *tn = container_of(to_delayed_work(work),
+					       struct mte_tag_node, release_work);
+	unsigned long block, nr = mte_tag_nr_blocks(tn->region);
+	bool pending = false;
+
+	mutex_lock(&tn->lock);
+	for (block = 0; block < nr; block++) {
+		int value = atomic_read(&tn->blocks[block]);
+
+		if (value < 0 || (value && !inject_early_release)) {
+			clear_bit(block, tn->idle);
+			continue;
+		}
+		if (!test_and_set_bit(block, tn->idle) && release_delay_ms) {
+			pending = true;
+			continue;
+		}
+		release_block(tn, block);
+		cond_resched();
+	}
+	mutex_unlock(&tn->lock);
+	if (pending)
+		queue_delayed_work(system_unbound_wq, &tn->release_work,
+				   msecs_to_jiffies(release_delay_ms));
+}
+
+/*
+ * The zero page has tags, cleared when MTE was enabled, without
+ * PG_mte_tagged; it is never freed, so it holds its block for good.
+ */
+static bool page_has_tags(struct page *page)
+{
+	return page_mte_tagged(page) || is_zero_pfn(page_to_pfn(page));
+}
+
+/*
+ * Until this driver runs, all tag storage belongs to the hardware. Count
+ * the pages tagged so far: their blocks stay in tag use when the region
+ * goes online. Nothing in user space runs yet, so no page is tagged
+ * during the scan.
+ */
+static void __init count_boot_tagged(struct mte_tag_node *tn)
 {
 	const struct mte_tag_region *r = tn->region;
-	unsigned long pfn, zero_pfn = page_to_pfn(ZERO_PAGE(0));
-
-	if (mte_tag_serves_pfn(r, zero_pfn))
-		hold_block_for(tn, zero_pfn);
+	unsigned long pfn;
 
 	for (pfn = r->data_start; pfn < r->data_start + r->data_pages; pfn++) {
 		struct page *page = pfn_to_online_page(pfn);
+		atomic_t *block = &tn->blocks[mte_tag_block_of(r, pfn)];
 
-		if (page && pfn != zero_pfn && page_mte_tagged(page))
-			hold_block_for(tn, pfn);
+		if (page && page_has_tags(page) && atomic_read(block) >= 0)
+			atomic_inc(block);
 		if (!(pfn % (SZ_1G >> PAGE_SHIFT)))
 			cond_resched();
 	}
+}
+
+/* Blocks that serve no tagged page go online in data use. */
+static void __init open_unused_blocks(struct mte_tag_node *tn)
+{
+	unsigned long block;
+
+	for (block = 0; block < mte_tag_nr_blocks(tn->region); block++)
+		if (atomic_cmpxchg(&tn->blocks[block], 0, BLOCK_DATA) > 0)
+			count_vm_event(MTE_TAG_RESERVE);
 }
 
 static int __init alloc_block_map(struct mte_tag_node *tn)
@@ -222,16 +619,18 @@ static int __init alloc_block_map(struct mte_tag_node *tn)
 	const struct mte_tag_region *r = tn->region;
 	unsigned long nr = mte_tag_nr_blocks(r), first, last, block;
 
-	tn->state = kvcalloc(nr, sizeof(*tn->state), GFP_KERNEL);
-	tn->tagged = kvcalloc(nr, sizeof(*tn->tagged), GFP_KERNEL);
-	if (!tn->state || !tn->tagged)
+	tn->blocks = kvcalloc(nr, sizeof(*tn->blocks), GFP_KERNEL);
+	tn->idle = bitmap_zalloc(nr, GFP_KERNEL);
+	if (!tn->blocks || !tn->idle)
 		return -ENOMEM;
+	mutex_init(&tn->lock);
+	INIT_DELAYED_WORK(&tn->release_work, release_idle_blocks);
 
 	first = block_of_tag_pfn(tn, r->plug_start);
 	last = block_of_tag_pfn(tn, r->plug_start + r->plug_pages);
 	for (block = 0; block < nr; block++)
 		if (block < first || block >= last)
-			tn->state[block] = MTE_BLOCK_FIRMWARE;
+			atomic_set(&tn->blocks[block], BLOCK_FIRMWARE);
 	return 0;
 }
 
@@ -294,13 +693,9 @@ static int __init plug_region(struct mte_tag_node *tn)
 	const struct mte_tag_region *r = tn->region;
 	int ret;
 
-	ret = alloc_block_map(tn);
-	if (ret)
-		return ret;
-	if (mte_tag_mode == MTE_TAG_MODE_ACTIVE) {
-		hold_blocks_tagged_at_boot(tn);
+	open_unused_blocks(tn);
+	if (mte_tag_mode == MTE_TAG_MODE_ACTIVE)
 		mte_tag_node_mark(r->nid, true);
-	}
 	init_node_memory_type(r->nid, mte_tag_memtype);
 	ret = add_region_memory(tn);
 	if (ret) {
@@ -360,6 +755,16 @@ static int __init plug_all_regions(void)
 	register_memory_notifier(&mte_tag_memory_nb);
 
 	for (i = 0; i < mte_tag_node_count; i++) {
+		ret = alloc_block_map(&mte_tag_node_list[i]);
+		if (ret)
+			return ret;
+		if (mte_tag_mode == MTE_TAG_MODE_ACTIVE)
+			count_boot_tagged(&mte_tag_node_list[i]);
+	}
+	if (mte_tag_mode == MTE_TAG_MODE_ACTIVE)
+		static_branch_enable(&mte_tag_counting);
+
+	for (i = 0; i < mte_tag_node_count; i++) {
 		struct mte_tag_node *tn = &mte_tag_node_list[i];
 
 		ret = plug_region(tn);
@@ -402,10 +807,33 @@ static ssize_t adistance_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute adistance_attr = __ATTR_RO(adistance);
 
+static ssize_t release_delay_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
+				     char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(release_delay_ms));
+}
+
+static ssize_t release_delay_ms_store(struct kobject *kobj, struct kobj_attribute *attr,
+				      const char *buf, size_t count)
+{
+	unsigned int ms;
+
+	if (kstrtouint(buf, 0, &ms) || ms > MTE_TAG_MAX_RELEASE_DELAY_MS) {
+		pr_warn_ratelimited("release_delay_ms: expected 0 to %u, kept %u\n",
+				    MTE_TAG_MAX_RELEASE_DELAY_MS, READ_ONCE(release_delay_ms));
+		return -EINVAL;
+	}
+	WRITE_ONCE(release_delay_ms, ms);
+	return count;
+}
+
+static struct kobj_attribute release_delay_ms_attr = __ATTR_RW(release_delay_ms);
+
 static struct attribute *mte_tag_attrs[] = {
 	&mode_attr.attr,
 	&reason_attr.attr,
 	&adistance_attr.attr,
+	&release_delay_ms_attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mte_tag);
@@ -472,6 +900,7 @@ REGION_SHOW(blocks_total, "%lu", mte_tag_nr_blocks(r));
 BLOCKS_SHOW(blocks_data, MTE_BLOCK_DATA);
 BLOCKS_SHOW(blocks_evacuating, MTE_BLOCK_EVACUATING);
 BLOCKS_SHOW(blocks_tags, MTE_BLOCK_TAGS);
+BLOCKS_SHOW(blocks_releasing, MTE_BLOCK_RELEASING);
 BLOCKS_SHOW(blocks_reserved, MTE_BLOCK_FIRMWARE);
 
 static struct attribute *region_attrs[] = {
@@ -485,6 +914,7 @@ static struct attribute *region_attrs[] = {
 	&blocks_data_attr.attr,
 	&blocks_evacuating_attr.attr,
 	&blocks_tags_attr.attr,
+	&blocks_releasing_attr.attr,
 	&blocks_reserved_attr.attr,
 	NULL,
 };
@@ -529,7 +959,7 @@ static int block_map_show(struct seq_file *m, void *v)
 
 	seq_printf(m, "# %s node %d blocks %lu block_size %lu\n", r->name, r->nid,
 		   nr, r->block_pages * PAGE_SIZE);
-	seq_puts(m, "# legend: . data  E evacuating  T tags  - reserved (not hot-plugged)\n");
+	seq_puts(m, "# legend: . data  E evacuating  T tags  R releasing  - reserved (not hot-plugged)\n");
 	for (block = 0; block < nr; block++) {
 		if (!(block % BLOCK_MAP_COLUMNS))
 			seq_printf(m, "%s%08lx ", block ? "\n" : "", block);
@@ -540,22 +970,31 @@ static int block_map_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(block_map);
 
-/* debugfs: check that no tag node page is tagged or mapped by VM_MTE */
+/* debugfs: check the invariants tagged memory depends on */
 
 /**
- * struct mte_tag_audit - what a walk of the tag nodes found
- * @pages: online pages looked at
- * @tagged: pages with initialised tags: tag storage holding tags of its own
+ * struct mte_tag_audit - what a walk of the regions found
+ * @pages: online tag node pages looked at
+ * @tagged: tag node pages with initialised tags: tag storage holding tags
+ *	of its own
  * @mte_mapped: mappings of tag node folios in VM_MTE VMAs; one only waits
  *	for its first access to move the folio away, so after the accesses
  *	of a test this must be zero too
  * @busy: mapped folios that were locked, so not looked at
+ * @unreserved: tagged data pages whose block is not in tag use
+ * @data_in_tag_blocks: pages of blocks in tag use that this driver does
+ *	not hold, so may hold data the hardware overwrites
+ * @miscounted: blocks in tag use whose count differs from the number of
+ *	tagged pages they serve
  */
 struct mte_tag_audit {
 	unsigned long pages;
 	unsigned long tagged;
 	unsigned long mte_mapped;
 	unsigned long busy;
+	unsigned long unreserved;
+	unsigned long data_in_tag_blocks;
+	unsigned long miscounted;
 };
 
 static bool count_mte_mapping(struct folio *folio, struct vm_area_struct *vma,
@@ -606,7 +1045,7 @@ static unsigned long audit_pfn(unsigned long pfn, struct mte_tag_audit *audit)
 	return nr;
 }
 
-static void audit_region(const struct mte_tag_region *r, struct mte_tag_audit *audit)
+static void audit_tag_node(const struct mte_tag_region *r, struct mte_tag_audit *audit)
 {
 	unsigned long pfn = r->plug_start, end = r->plug_start + r->plug_pages;
 
@@ -619,19 +1058,143 @@ static void audit_region(const struct mte_tag_region *r, struct mte_tag_audit *a
 	}
 }
 
+static unsigned long tagged_pages_served(const struct mte_tag_node *tn,
+					 unsigned long block)
+{
+	unsigned long pfn = mte_tag_block_data_pfn(tn->region, block), i, nr = 0;
+
+	for (i = 0; i < mte_tag_block_span(tn->region); i++) {
+		struct page *page = pfn_to_online_page(pfn + i);
+
+		nr += page && page_has_tags(page);
+	}
+	return nr;
+}
+
+static unsigned long unheld_pages(const struct mte_tag_node *tn, unsigned long block)
+{
+	unsigned long pfn = mte_tag_block_pfn(tn->region, block), i, nr = 0;
+
+	for (i = 0; i < tn->region->block_pages; i++)
+		nr += !PageOffline(pfn_to_page(pfn + i));
+	return nr;
+}
+
+/* Every tagged page's block is in tag use, and holds no data, and counts right. */
+static void audit_blocks(const struct mte_tag_node *tn, struct mte_tag_audit *audit)
+{
+	unsigned long block;
+
+	for (block = 0; block < mte_tag_nr_blocks(tn->region); block++) {
+		int value = atomic_read(&tn->blocks[block]);
+		unsigned long tagged;
+
+		if (value == BLOCK_FIRMWARE)
+			continue;
+		tagged = tagged_pages_served(tn, block);
+		if (value < 0) {
+			audit->unreserved += tagged;
+			continue;
+		}
+		audit->data_in_tag_blocks += unheld_pages(tn, block);
+		audit->miscounted += tagged != value;
+		cond_resched();
+	}
+}
+
 static int verify_show(struct seq_file *m, void *v)
 {
 	struct mte_tag_audit audit = {};
 	int i;
 
-	for (i = 0; i < mte_tag_node_count; i++)
-		audit_region(mte_tag_node_list[i].region, &audit);
-	seq_printf(m, "pages %lu\ntagged %lu\nmte_mapped %lu\nbusy %lu\nviolations %lu\n",
-		   audit.pages, audit.tagged, audit.mte_mapped, audit.busy,
-		   audit.tagged + audit.mte_mapped);
+	for (i = 0; i < mte_tag_node_count; i++) {
+		const struct mte_tag_node *tn = &mte_tag_node_list[i];
+
+		audit_tag_node(tn->region, &audit);
+		if (static_branch_unlikely(&mte_tag_counting))
+			audit_blocks(tn, &audit);
+	}
+	seq_printf(m, "pages %lu\ntagged %lu\nmte_mapped %lu\nbusy %lu\n",
+		   audit.pages, audit.tagged, audit.mte_mapped, audit.busy);
+	seq_printf(m, "unreserved %lu\ndata_in_tag_blocks %lu\nmiscounted %lu\n",
+		   audit.unreserved, audit.data_in_tag_blocks, audit.miscounted);
+	seq_printf(m, "violations %lu\n", audit.tagged + audit.mte_mapped +
+		   audit.unreserved + audit.data_in_tag_blocks + audit.miscounted);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(verify);
+
+#ifdef CONFIG_ARM64_MTE_TAG_NODE_HW_MODEL
+/*
+ * The hardware model. QEMU keeps tags apart from memory, so a block used
+ * for tags and data at once corrupts nothing there. With the model on,
+ * tag storage is written as hardware would write it: the whole block when
+ * it enters tag use, and a page's share of it when the page is tagged; and
+ * the tags of the pages a block served are scrambled when it goes back to
+ * data use. A placement or counting bug then shows as corrupted data or
+ * tag check faults in the tests.
+ */
+#define MODEL_TAG_BYTE		0x5a
+#define MODEL_TAG_XOR		0x5
+
+/* The PAGE_SIZE / 32 bytes of tag storage holding the tags of data pfn @pfn. */
+static void *tag_storage_of(const struct mte_tag_node *tn, unsigned long pfn)
+{
+	const struct mte_tag_region *r = tn->region;
+	unsigned long slot = (pfn - r->data_start) % MTE_TAG_DATA_PER_TAG_PAGE;
+
+	return pfn_to_kaddr(mte_tag_pfn(r, pfn)) + slot * (PAGE_SIZE / MTE_TAG_DATA_PER_TAG_PAGE);
+}
+
+static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn)
+{
+	if (READ_ONCE(model_enabled))
+		memset(tag_storage_of(tn, pfn), MODEL_TAG_BYTE,
+		       PAGE_SIZE / MTE_TAG_DATA_PER_TAG_PAGE);
+}
+
+static void model_fill_block(const struct mte_tag_node *tn, unsigned long block)
+{
+	if (READ_ONCE(model_enabled))
+		memset(pfn_to_kaddr(mte_tag_block_pfn(tn->region, block)), MODEL_TAG_BYTE,
+		       tn->region->block_pages * PAGE_SIZE);
+}
+
+static void scramble_page_tags(struct page *page)
+{
+	void *addr = page_address(page), *end = addr + PAGE_SIZE;
+
+	for (; addr < end; addr += MTE_GRANULE_SIZE)
+		mte_set_mem_tag_range(addr, MTE_GRANULE_SIZE,
+				      mte_get_mem_tag(addr) ^ MODEL_TAG_XOR, false);
+}
+
+static void model_scramble_tags(const struct mte_tag_node *tn, unsigned long block)
+{
+	unsigned long pfn = mte_tag_block_data_pfn(tn->region, block), i;
+
+	if (!READ_ONCE(model_enabled))
+		return;
+	for (i = 0; i < mte_tag_block_span(tn->region); i++) {
+		struct page *page = pfn_to_online_page(pfn + i);
+
+		if (page && page_mte_tagged(page))
+			scramble_page_tags(page);
+	}
+}
+
+static void __init register_model_debugfs(struct dentry *top)
+{
+	debugfs_create_bool("hw_model", 0600, top, &model_enabled);
+	debugfs_create_bool("inject_skip_evacuation", 0600, top, &inject_skip_evacuation);
+	debugfs_create_bool("inject_early_release", 0600, top, &inject_early_release);
+}
+#else
+static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn) { }
+static void model_fill_block(const struct mte_tag_node *tn, unsigned long block) { }
+static void model_scramble_tags(const struct mte_tag_node *tn, unsigned long block) { }
+static void __init register_model_debugfs(struct dentry *top) { }
+#endif /* CONFIG_ARM64_MTE_TAG_NODE_HW_MODEL */
 
 static void __init register_debugfs(void)
 {
@@ -639,6 +1202,7 @@ static void __init register_debugfs(void)
 	int i;
 
 	debugfs_create_file("verify", 0400, top, NULL, &verify_fops);
+	register_model_debugfs(top);
 
 	for (i = 0; i < mte_tag_node_count; i++) {
 		struct mte_tag_node *tn = &mte_tag_node_list[i];

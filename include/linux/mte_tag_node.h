@@ -10,6 +10,7 @@
 #ifndef _LINUX_MTE_TAG_NODE_H
 #define _LINUX_MTE_TAG_NODE_H
 
+#include <linux/jump_label.h>
 #include <linux/lcm.h>
 #include <linux/minmax.h>
 #include <linux/nodemask.h>
@@ -208,7 +209,65 @@ enum mte_tag_mode {
 
 extern nodemask_t mte_tag_nodes;
 
+struct folio;
+struct page;
+struct vm_area_struct;
+
+/**
+ * struct mte_tag_cache_ops - cache maintenance when a block changes role
+ * @invalidate_data: a tag storage page enters tag use: drop its data cache
+ *	lines, so that no dirty line is written back on top of tags later
+ * @clean_tags: a data page's tag block leaves tag use: write the page's
+ *	dirty tag cache lines back while the block still holds tags, so that
+ *	none lands on data later
+ *
+ * A pointer, so that KUnit can record the calls.
+ */
+struct mte_tag_cache_ops {
+	void (*invalidate_data)(struct page *tag_page);
+	void (*clean_tags)(struct page *data_page);
+};
+
+extern const struct mte_tag_cache_ops *mte_tag_cache_ops;
+
+DECLARE_STATIC_KEY_FALSE(mte_tag_counting);
+
+bool __mte_tag_page_get(struct page *page);
+void __mte_tag_page_put(struct page *page);
+void __mte_tag_free_pages(struct page *page, unsigned int order);
+bool mte_tag_pages_ready(struct page *page, unsigned long nr_pages);
+int mte_tag_reserve_pages(struct page *page, unsigned long nr_pages);
+
+/**
+ * mte_tag_page_get() - take tag storage for a page about to be tagged
+ * @page: a page whose tags the caller is about to initialise
+ *
+ * Any context. Pair a successful call with PG_mte_tagged on @page: the
+ * count is dropped when the page is freed.
+ *
+ * Return: true if the tags may be written; false if the tag storage of
+ * @page holds data, and the page must stay untagged until
+ * mte_tag_reserve_pages() has run in a sleepable context.
+ */
+static inline bool mte_tag_page_get(struct page *page)
+{
+	if (!static_branch_unlikely(&mte_tag_counting))
+		return true;
+	return __mte_tag_page_get(page);
+}
+
+/**
+ * mte_tag_page_put() - give back a count mte_tag_page_get() took
+ * @page: a page that did not end up tagged after all
+ */
+static inline void mte_tag_page_put(struct page *page)
+{
+	if (static_branch_unlikely(&mte_tag_counting))
+		__mte_tag_page_put(page);
+}
+
 void mte_tag_node_mark(int nid, bool tag_node);
+bool mte_folio_tagged(struct folio *folio);
 pte_t mte_tag_node_deny_tagged_map(pte_t pte);
 int mte_tag_nr_regions(void);
 const struct mte_tag_region *mte_tag_region(int idx);
@@ -243,6 +302,13 @@ static inline bool mte_tag_node_active(void)
 #else /* !CONFIG_ARM64_MTE_TAG_NODE */
 
 static inline void mte_numa_add_tag_nodes(void) { }
+
+static inline bool mte_tag_page_get(struct page *page)
+{
+	return true;
+}
+
+static inline void mte_tag_page_put(struct page *page) { }
 
 static inline pte_t mte_tag_node_deny_tagged_map(pte_t pte)
 {

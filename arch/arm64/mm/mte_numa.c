@@ -103,7 +103,13 @@ nodemask_t *arch_vma_allowed_nodes(struct vm_area_struct *vma)
 	return &mte_tagged_nodes_allowed;
 }
 
-static bool folio_has_tagged_page(struct folio *folio)
+/**
+ * mte_folio_tagged() - does a folio hold a page with initialised tags?
+ * @folio: the folio
+ *
+ * Return: true if any page of @folio is tagged.
+ */
+bool mte_folio_tagged(struct folio *folio)
 {
 	long i;
 
@@ -125,7 +131,7 @@ static bool folio_has_tagged_page(struct folio *folio)
  */
 bool arch_folio_allowed_on_node(struct folio *folio, int nid)
 {
-	return !mte_is_tag_node(nid) || !folio_has_tagged_page(folio);
+	return !mte_is_tag_node(nid) || !mte_folio_tagged(folio);
 }
 
 /**

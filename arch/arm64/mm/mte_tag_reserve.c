@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Tag storage in tag use before tags are written.
+ *
+ * While tag nodes are active, the tag storage of a data page may be lent
+ * out as memory. Before a page's tags are written, the reservation block
+ * holding them must be in tag use, which the tag node driver achieves by
+ * evacuating the block: that sleeps. Tags are written under the page table
+ * lock, where nothing may sleep, so the work is split:
+ *
+ * - Sleepable paths reserve ahead: the allocation of a folio for a VM_MTE
+ *   VMA (anonymous faults, COW, collapse) and the destination of a tagged
+ *   folio's migration.
+ * - mte_sync_tags() only counts pages against blocks already in tag use.
+ *   When it cannot, the entry is installed PROT_NONE, and the NUMA hinting
+ *   fault that follows reserves the blocks and retries.
+ * - Freed tagged pages give their counts back, from any context.
+ */
+
+#include <linux/gfp.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/mte_tag_node.h>
+#include <linux/vmstat.h>
+
+#include <asm/cacheflush.h>
+#include <asm/mte.h>
+#include <asm/mte-def.h>
+
+static bool vma_takes_tag_storage(struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & VM_MTE) && mte_tag_node_active();
+}
+
+static bool folio_tag_storage_ready(struct folio *folio)
+{
+	return mte_tag_pages_ready(folio_page(folio, 0), folio_nr_pages(folio));
+}
+
+static int reserve_folio_tag_storage(struct folio *folio)
+{
+	return mte_tag_reserve_pages(folio_page(folio, 0), folio_nr_pages(folio));
+}
+
+/**
+ * arch_prepare_vma_folio() - reserve tag storage for a new VM_MTE folio
+ * @vma: the VMA the folio was allocated for
+ * @folio: the new folio, not mapped yet
+ *
+ * Called where the allocation may sleep, so that mapping the folio (or
+ * copying tags into it, for COW and collapse) finds its tag storage in
+ * use. Failure is not fatal: mte_sync_tags() then maps the folio PROT_NONE
+ * and the hinting fault tries again.
+ */
+void arch_prepare_vma_folio(struct vm_area_struct *vma, struct folio *folio)
+{
+	if (vma_takes_tag_storage(vma) && !folio_tag_storage_ready(folio))
+		reserve_folio_tag_storage(folio);
+}
+
+/**
+ * arch_protnone_needs_prepare() - was a VM_MTE entry deferred for tags?
+ * @vma: the faulting VMA
+ * @folio: the folio the PROT_NONE entry maps
+ *
+ * Called under the page table lock. A folio on a tag node is left to
+ * the NUMA hinting fault, which moves it off (see mpol_misplaced()).
+ *
+ * Return: true if the folio's tag storage holds data.
+ */
+bool arch_protnone_needs_prepare(struct vm_area_struct *vma, struct folio *folio)
+{
+	return vma_takes_tag_storage(vma) && !mte_is_tag_node(folio_nid(folio)) &&
+	       !folio_tag_storage_ready(folio);
+}
+
+static struct folio *alloc_relocation_target(struct folio *src, unsigned long private)
+{
+	return __folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | __GFP_NOWARN,
+			     folio_order(src), folio_nid(src), NULL);
+}
+
+/*
+ * The folio's tag storage cannot be evacuated (a page in the block is
+ * pinned): move the folio to other memory of its node instead, whose
+ * blocks the next fault can reserve.
+ */
+static void relocate_folio(struct folio *folio)
+{
+	LIST_HEAD(folios);
+
+	if (!isolate_folio_to_list(folio, &folios))
+		return;
+	if (migrate_pages(&folios, alloc_relocation_target, NULL, 0, MIGRATE_SYNC,
+			  MR_NUMA_MISPLACED, NULL)) {
+		putback_movable_pages(&folios);
+		return;
+	}
+	count_vm_event(MTE_TAG_RELOCATED);
+}
+
+/**
+ * arch_protnone_prepare() - put a deferred folio's tag storage in use
+ * @vma: the faulting VMA
+ * @folio: the folio, with a reference held and no page table lock
+ *
+ * Sleeps. The caller retries the fault, which then maps the folio tagged.
+ */
+void arch_protnone_prepare(struct vm_area_struct *vma, struct folio *folio)
+{
+	if (reserve_folio_tag_storage(folio) == -EBUSY)
+		relocate_folio(folio);
+}
+
+/**
+ * arch_prepare_migration() - prepare the destination of a migration
+ * @src: the folio to migrate, isolated and not locked
+ * @dst: its new folio
+ * @mode: the migration mode
+ *
+ * The tags of a tagged folio are copied with its data, so the tag storage
+ * of @dst must be in use first. Asynchronous migration does not wait for
+ * an evacuation.
+ *
+ * Return: true if the migration may go on, false to retry it later.
+ */
+bool arch_prepare_migration(struct folio *src, struct folio *dst, enum migrate_mode mode)
+{
+	if (!mte_tag_node_active() || folio_tag_storage_ready(dst) || !mte_folio_tagged(src))
+		return true;
+	if (mode == MIGRATE_ASYNC)
+		return false;
+	return !reserve_folio_tag_storage(dst);
+}
+
+/**
+ * arch_free_page_prepare() - a block of pages is being freed
+ * @page: its first page, flags not yet cleared
+ * @order: its order
+ *
+ * Any context: tagged pages give back their count on their tag block.
+ */
+void arch_free_page_prepare(struct page *page, int order)
+{
+	if (static_branch_unlikely(&mte_tag_counting))
+		__mte_tag_free_pages(page, order);
+}
+
+static void invalidate_data_lines(struct page *tag_page)
+{
+	unsigned long start = (unsigned long)page_address(tag_page);
+
+	dcache_inval_poc(start, start + PAGE_SIZE);
+}
+
+/*
+ * DC CGVAC cleans the tags of the cache line holding an address. Stepping
+ * by the tag granule reaches every line whatever the line size; this only
+ * runs when a block goes back to data use, off any fast path.
+ */
+static void clean_tag_lines(struct page *data_page)
+{
+	unsigned long addr = (unsigned long)page_address(data_page);
+	unsigned long end = addr + PAGE_SIZE;
+
+	for (; addr < end; addr += MTE_GRANULE_SIZE)
+		asm volatile(__MTE_PREAMBLE "dc cgvac, %0" : : "r" (addr) : "memory");
+	dsb(sy);
+}
+
+static const struct mte_tag_cache_ops mte_tag_hw_cache_ops = {
+	.invalidate_data = invalidate_data_lines,
+	.clean_tags = clean_tag_lines,
+};
+
+const struct mte_tag_cache_ops *mte_tag_cache_ops = &mte_tag_hw_cache_ops;

@@ -1,0 +1,56 @@
+#!/bin/sh
+# The hardware model catches reserver bugs. Each fault injection switch
+# plants one: skipping evacuation leaves data in a block in tag use, and
+# releasing early gives a block back while its tagged pages live on. The
+# model must turn each into corrupted data or tags, and the verifier must
+# name it; the reserver tests pass only because neither happens. The
+# injected bugs leave the block map inconsistent: this plan runs alone.
+. /lab/lib.sh
+
+nid=$(cat /sys/kernel/mm/mte_tag_node/region0/node)
+dbg=/sys/kernel/debug/mte_tag_node
+field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
+verify_field() { awk -v k="$1" '$1 == k { print $2 }' $dbg/verify; }
+echo 0 > /sys/kernel/mm/mte_tag_node/release_delay_ms
+
+# Skipped evacuation: tags are written over the tag node's data.
+free_mb=$(( $(node_kb "$nid" MemFree) / 1024 ))
+hold_start $((free_mb - 8)) /tmp/fill numactl --membind="$nid" --
+echo Y > $dbg/inject_skip_evacuation
+mkdir -p /tmp/skip
+rm -f /tmp/skip/*
+mtex hold 32768 /tmp/skip > /tmp/skip.out &
+pid=$!
+while [ ! -e /tmp/skip/ready ]; do sleep 0.1; done
+in_tag_blocks=$(verify_field data_in_tag_blocks)
+touch /tmp/skip/go
+wait $pid
+echo N > $dbg/inject_skip_evacuation
+check "skipped evacuation: the verifier sees data in blocks in tag use" \
+	[ "$in_tag_blocks" -gt 0 ]
+touch /tmp/fill/go
+if wait "$hold_pid"; then fill=intact; else fill=corrupted; fi
+check_eq "skipped evacuation: the model corrupted the tag node's data" "$fill" corrupted
+diag "data pages in blocks in tag use: $in_tag_blocks"
+
+# Early release: the blocks of live tagged pages go back to data use.
+echo Y > $dbg/inject_early_release
+mkdir -p /tmp/early
+rm -f /tmp/early/*
+mtex hold 16384 /tmp/early > /tmp/early.out &
+pid=$!
+while [ ! -e /tmp/early/ready ]; do sleep 0.1; done
+# Freeing any tagged page starts a release pass, which now takes every block.
+mtex place default "" 4096 small > /dev/null
+sleep 0.5
+unreserved=$(verify_field unreserved)
+touch /tmp/early/go
+wait $pid
+out=$(cat /tmp/early.out)
+echo N > $dbg/inject_early_release
+check "early release: the verifier sees tagged pages without tag storage" \
+	[ "$unreserved" -gt 0 ]
+check "early release: the model scrambled the tags of live pages" \
+	[ "$(field "$out" bad_tags)" -gt 0 ]
+diag "tagged pages without tag storage: $unreserved, pages with bad tags: $(field "$out" bad_tags)"
+done_testing
