@@ -135,6 +135,9 @@ static unsigned int release_delay_ms = 1000;
 /* Evacuation attempts of one block before the fault relocates its page. */
 #define MTE_TAG_EVACUATE_TRIES	3
 
+/* Blocks evacuated together when the blocks after the one needed hold data. */
+#define MTE_TAG_RESERVE_AHEAD	16
+
 static unsigned long block_of_tag_pfn(const struct mte_tag_node *tn,
 				      unsigned long pfn)
 {
@@ -373,23 +376,22 @@ static void invalidate_block_data(const struct mte_tag_node *tn, unsigned long b
 		mte_tag_cache_ops->invalidate_data(pfn_to_page(pfn + i));
 }
 
-/* Hand the pages of an evacuated block from the page allocator to the hardware. */
-static void hold_block_pages(const struct mte_tag_node *tn, unsigned long block)
+/* Hand the pages of an evacuated run from the page allocator to the hardware. */
+static void hold_pages(unsigned long pfn, unsigned long nr_pages)
 {
-	unsigned long pfn = mte_tag_block_pfn(tn->region, block), i;
+	unsigned long i;
 
-	for (i = 0; i < tn->region->block_pages; i++)
+	for (i = 0; i < nr_pages; i++)
 		__folio_set_offline(page_folio(pfn_to_page(pfn + i)));
-	adjust_managed_page_count(pfn_to_page(pfn), -(long)tn->region->block_pages);
+	adjust_managed_page_count(pfn_to_page(pfn), -(long)nr_pages);
 }
 
-/* Pages of the block that hold data now, for the evacuation statistics. */
-static unsigned long block_pages_in_use(const struct mte_tag_node *tn,
-					unsigned long block)
+/* Pages of the run that hold data now, for the evacuation statistics. */
+static unsigned long pages_in_use(unsigned long pfn, unsigned long nr_pages)
 {
-	unsigned long pfn = mte_tag_block_pfn(tn->region, block), i, nr = 0;
+	unsigned long i, nr = 0;
 
-	for (i = 0; i < tn->region->block_pages; i++) {
+	for (i = 0; i < nr_pages; i++) {
 		struct page *page = pfn_to_page(pfn + i);
 
 		nr += !PageBuddy(page) && page_count(page);
@@ -398,64 +400,92 @@ static unsigned long block_pages_in_use(const struct mte_tag_node *tn,
 }
 
 /*
- * Migrate the data out of a block and take its pages. alloc_contig_range()
- * sends the data to other blocks of the tag node first (its targets prefer
- * the node the pages are on), then to other nodes by distance, reclaiming
- * if it must. A short-term pin makes it fail with -EBUSY; a fatal signal
- * with -EINTR.
+ * Migrate the data out of a run of blocks and take their pages.
+ * alloc_contig_range() sends the data to other blocks of the tag node
+ * first (its targets prefer the node the pages are on), then to other
+ * nodes by distance, reclaiming if it must. A short-term pin makes it fail
+ * with -EBUSY; a fatal signal with -EINTR.
  */
-static int take_block(struct mte_tag_node *tn, unsigned long block)
+static int take_blocks(struct mte_tag_node *tn, unsigned long block, unsigned long nr)
 {
 	unsigned long pfn = mte_tag_block_pfn(tn->region, block);
-	unsigned long in_use = block_pages_in_use(tn, block);
+	unsigned long nr_pages = nr * tn->region->block_pages;
+	unsigned long in_use = pages_in_use(pfn, nr_pages);
 	int ret, tries = 0;
 
 	if (inject_skip_evacuation)
 		return 0;
 	do {
-		ret = alloc_contig_range(pfn, pfn + tn->region->block_pages,
-					 MIGRATE_MOVABLE, GFP_KERNEL | __GFP_NOWARN);
+		ret = alloc_contig_range(pfn, pfn + nr_pages, MIGRATE_MOVABLE,
+					 GFP_KERNEL | __GFP_NOWARN);
 	} while (ret == -EBUSY && ++tries < MTE_TAG_EVACUATE_TRIES &&
 		 !fatal_signal_pending(current));
 	if (ret)
 		return ret;
-	hold_block_pages(tn, block);
+	hold_pages(pfn, nr_pages);
 	count_vm_events(MTE_TAG_EVACUATED, in_use);
 	return 0;
 }
 
-/* Called with tn->lock held on a block in data use. */
-static int evacuate_block(struct mte_tag_node *tn, unsigned long block)
+/* Called with tn->lock held on a run of blocks in data use. */
+static int evacuate_blocks(struct mte_tag_node *tn, unsigned long first, unsigned long nr)
 {
-	atomic_t *value = &tn->blocks[block];
+	unsigned long block;
 	int ret;
 
-	atomic_set(value, BLOCK_EVACUATING);
-	ret = take_block(tn, block);
-	if (ret) {
-		atomic_set(value, BLOCK_DATA);
-		count_vm_event(MTE_TAG_RESERVE_FAIL);
-		return ret;
+	for (block = first; block < first + nr; block++)
+		atomic_set(&tn->blocks[block], BLOCK_EVACUATING);
+	ret = take_blocks(tn, first, nr);
+	for (block = first; block < first + nr; block++) {
+		if (ret) {
+			atomic_set(&tn->blocks[block], BLOCK_DATA);
+			continue;
+		}
+		invalidate_block_data(tn, block);
+		model_fill_block(tn, block);
+		clear_bit(block, tn->idle);
+		/* Tag writes may start once the block reads as in tag use. */
+		atomic_set_release(&tn->blocks[block], 0);
 	}
-	invalidate_block_data(tn, block);
-	model_fill_block(tn, block);
-	clear_bit(block, tn->idle);
-	/* Tag writes may start once the block reads as in tag use. */
-	atomic_set_release(value, 0);
-	count_vm_event(MTE_TAG_RESERVE);
-	return 0;
+	if (ret)
+		count_vm_event(MTE_TAG_RESERVE_FAIL);
+	else
+		count_vm_events(MTE_TAG_RESERVE, nr);
+	return ret;
+}
+
+/*
+ * Blocks in data use from @block on, at most MTE_TAG_RESERVE_AHEAD: data
+ * pages are mostly handed out in physical order, so the next tagged pages
+ * will likely need the next blocks, and one evacuation of a run costs
+ * about what one of a single block does (it drains per-CPU lists and
+ * isolates a whole pageblock either way).
+ */
+static unsigned long data_run(const struct mte_tag_node *tn, unsigned long block)
+{
+	unsigned long end = min(block + MTE_TAG_RESERVE_AHEAD, mte_tag_nr_blocks(tn->region));
+	unsigned long nr = 0;
+
+	while (block + nr < end && atomic_read(&tn->blocks[block + nr]) == BLOCK_DATA)
+		nr++;
+	return nr;
 }
 
 static int reserve_block(struct mte_tag_node *tn, unsigned long block)
 {
+	unsigned long nr;
 	int ret = 0;
 
 	if (block_holds_tags(tn, block))
 		return 0;
 	if (mutex_lock_killable(&tn->lock))
 		return -EINTR;
-	if (atomic_read(&tn->blocks[block]) == BLOCK_DATA)
-		ret = evacuate_block(tn, block);
+	nr = data_run(tn, block);
+	if (nr)
+		ret = evacuate_blocks(tn, block, nr);
+	/* A pinned page elsewhere in the run must not cost the block needed. */
+	if (ret == -EBUSY && nr > 1)
+		ret = evacuate_blocks(tn, block, 1);
 	mutex_unlock(&tn->lock);
 	return ret;
 }

@@ -119,8 +119,10 @@ void arch_protnone_prepare(struct vm_area_struct *vma, struct folio *folio)
  * @mode: the migration mode
  *
  * The tags of a tagged folio are copied with its data, so the tag storage
- * of @dst must be in use first. Asynchronous migration does not wait for
- * an evacuation.
+ * of @dst must be in use first. Only fully synchronous migration waits for
+ * an evacuation: compaction (asynchronous or MIGRATE_SYNC_LIGHT) runs with
+ * folios isolated and may itself be serving an evacuation, so it moves a
+ * tagged folio only to memory whose tag storage is already in use.
  *
  * Return: true if the migration may go on, false to retry it later.
  */
@@ -128,7 +130,7 @@ bool arch_prepare_migration(struct folio *src, struct folio *dst, enum migrate_m
 {
 	if (!mte_tag_node_active() || folio_tag_storage_ready(dst) || !mte_folio_tagged(src))
 		return true;
-	if (mode == MIGRATE_ASYNC)
+	if (mode != MIGRATE_SYNC)
 		return false;
 	return !reserve_folio_tag_storage(dst);
 }

@@ -24,7 +24,7 @@ clean() {
 place() {
 	local t0=$(cut -d' ' -f1 /proc/uptime)
 	out=$(mtex place "$1" "$2" "$3" "$4")
-	diag "$1 $4 took $(awk -v t0="$t0" '{ print $1 - t0 }' /proc/uptime) s"
+	diag "$1 $4 ($3 KiB) took $(awk -v t0="$t0" '{ print $1 - t0 }' /proc/uptime) s"
 	check_eq "$1 $4: no tagged page on the tag node" "$(field "$out" tag_node_pages)" 0
 	clean "$1 $4" "$out"
 }

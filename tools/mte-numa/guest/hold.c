@@ -5,7 +5,8 @@
  *
  *   hold MIB DIR
  *
- * Writes DIR/ready once the memory is filled, waits for DIR/go, checks
+ * Writes DIR/ready once the memory is filled (and marked cold, so that
+ * reclaim takes it first), waits for DIR/go, checks
  * every byte and exits 0 if the pattern is intact, 1 if not. Nothing else
  * is printed on success.
  */
@@ -59,6 +60,12 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < words; i++)
 		buf[i] = pattern(i);
+	/*
+	 * Idle until verified: let reclaim take these pages first instead of
+	 * rotating gigabytes of freshly referenced ones, which under TCG
+	 * stalls the allocations a test is waiting for.
+	 */
+	madvise(buf, bytes, MADV_COLD);
 	if (touch_file(argv[2], "ready")) {
 		perror("hold: ready");
 		return 2;
