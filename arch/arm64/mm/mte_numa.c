@@ -33,7 +33,9 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 
+#include <asm/cacheflush.h>
 #include <asm/mte.h>
+#include <asm/mte-def.h>
 #include <asm/numa.h>
 
 static struct mte_tag_region mte_tag_regions[MTE_TAG_MAX_REGIONS] __ro_after_init;
@@ -154,6 +156,35 @@ pte_t mte_tag_node_deny_tagged_map(pte_t pte)
 	VM_WARN_ON_ONCE(page_mte_tagged(pte_page(pte)));
 	return pte_modify(pte, PAGE_NONE);
 }
+
+static void invalidate_data_lines(struct page *tag_page)
+{
+	unsigned long start = (unsigned long)page_address(tag_page);
+
+	dcache_inval_poc(start, start + PAGE_SIZE);
+}
+
+/*
+ * DC CGVAC cleans the tags of the cache line holding an address. Stepping
+ * by the tag granule reaches every line whatever the line size; this only
+ * runs when a block goes back to data use, off any fast path.
+ */
+static void clean_tag_lines(struct page *data_page)
+{
+	unsigned long addr = (unsigned long)page_address(data_page);
+	unsigned long end = addr + PAGE_SIZE;
+
+	for (; addr < end; addr += MTE_GRANULE_SIZE)
+		asm volatile(__MTE_PREAMBLE "dc cgvac, %0" : : "r" (addr) : "memory");
+	dsb(sy);
+}
+
+static const struct mte_tag_cache_ops mte_tag_hw_cache_ops = {
+	.invalidate_data = invalidate_data_lines,
+	.clean_tags = clean_tag_lines,
+};
+
+const struct mte_tag_cache_ops *mte_tag_cache_ops = &mte_tag_hw_cache_ops;
 
 /**
  * mte_tag_nr_regions() - number of valid tag storage regions

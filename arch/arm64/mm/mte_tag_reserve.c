@@ -23,10 +23,6 @@
 #include <linux/mte_tag_node.h>
 #include <linux/vmstat.h>
 
-#include <asm/cacheflush.h>
-#include <asm/mte.h>
-#include <asm/mte-def.h>
-
 static bool vma_takes_tag_storage(struct vm_area_struct *vma)
 {
 	return (vma->vm_flags & VM_MTE) && mte_tag_node_active();
@@ -147,32 +143,3 @@ void arch_free_page_prepare(struct page *page, int order)
 	if (static_branch_unlikely(&mte_tag_counting))
 		__mte_tag_free_pages(page, order);
 }
-
-static void invalidate_data_lines(struct page *tag_page)
-{
-	unsigned long start = (unsigned long)page_address(tag_page);
-
-	dcache_inval_poc(start, start + PAGE_SIZE);
-}
-
-/*
- * DC CGVAC cleans the tags of the cache line holding an address. Stepping
- * by the tag granule reaches every line whatever the line size; this only
- * runs when a block goes back to data use, off any fast path.
- */
-static void clean_tag_lines(struct page *data_page)
-{
-	unsigned long addr = (unsigned long)page_address(data_page);
-	unsigned long end = addr + PAGE_SIZE;
-
-	for (; addr < end; addr += MTE_GRANULE_SIZE)
-		asm volatile(__MTE_PREAMBLE "dc cgvac, %0" : : "r" (addr) : "memory");
-	dsb(sy);
-}
-
-static const struct mte_tag_cache_ops mte_tag_hw_cache_ops = {
-	.invalidate_data = invalidate_data_lines,
-	.clean_tags = clean_tag_lines,
-};
-
-const struct mte_tag_cache_ops *mte_tag_cache_ops = &mte_tag_hw_cache_ops;

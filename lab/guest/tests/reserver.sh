@@ -62,6 +62,7 @@ place thp
 # Pages that become tagged after they were mapped claim their blocks on
 # first access, through the hinting fault: mprotect(PROT_MTE) and shmem.
 for path in mprotect memfd; do
+	wait_for_release "$baseline"
 	reserved=$(vmstat mte_tag_reserve)
 	out=$(mtex $path 0 4096)
 	clean "$path" "$out"
