@@ -269,6 +269,21 @@ static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn);
 static void model_fill_block(const struct mte_tag_node *tn, unsigned long block);
 static void model_scramble_tags(const struct mte_tag_node *tn, unsigned long block);
 
+/*
+ * The block whose count covers data pfn @pfn of @tn, or NULL if tagging the
+ * page needs no count: no region lends out its tag storage, or its block was
+ * never hot-plugged and always holds tags.
+ */
+static atomic_t *counted_block(struct mte_tag_node *tn, unsigned long pfn)
+{
+	atomic_t *block;
+
+	if (!tn)
+		return NULL;
+	block = &tn->blocks[mte_tag_block_of(tn->region, pfn)];
+	return atomic_read(block) == BLOCK_FIRMWARE ? NULL : block;
+}
+
 /**
  * __mte_tag_page_get() - count a page about to be tagged against its block
  * @page: a data page whose tags the caller is about to write
@@ -286,12 +301,9 @@ bool __mte_tag_page_get(struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page);
 	struct mte_tag_node *tn = node_serving(pfn);
-	atomic_t *block;
+	atomic_t *block = counted_block(tn, pfn);
 
-	if (!tn)
-		return true;
-	block = &tn->blocks[mte_tag_block_of(tn->region, pfn)];
-	if (atomic_read(block) == BLOCK_FIRMWARE)
+	if (!block)
 		return true;
 	if (!atomic_inc_unless_negative(block))
 		return false;
@@ -311,13 +323,10 @@ void __mte_tag_page_put(struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page);
 	struct mte_tag_node *tn = node_serving(pfn);
-	atomic_t *block;
+	atomic_t *block = counted_block(tn, pfn);
 	int left;
 
-	if (!tn)
-		return;
-	block = &tn->blocks[mte_tag_block_of(tn->region, pfn)];
-	if (atomic_read(block) == BLOCK_FIRMWARE)
+	if (!block)
 		return;
 	left = atomic_dec_if_positive(block);
 	if (!left)

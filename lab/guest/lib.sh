@@ -36,22 +36,36 @@ node_kb() { awk -v f="$2:" '$3 == f { print $4 }' "/sys/devices/system/node/node
 # vmstat NAME: a /proc/vmstat counter (0 if absent).
 vmstat() { awk -v f="$1" '$1 == f { print $2; found = 1 } END { if (!found) print 0 }' /proc/vmstat; }
 
-# hold_start MIB DIR [numactl args...]: fill memory in the background.
-hold_start() {
-	local mib=$1 dir=$2
-	shift 2
+# bg_start DIR COMMAND...: run COMMAND in the background, its standard
+# output in DIR.out, until it creates DIR/ready; it waits for DIR/go then.
+# hold and "mtex hold" follow this protocol. Sets bg_pid.
+bg_start() {
+	local dir=$1
+	shift
 	mkdir -p "$dir"
 	rm -f "$dir/ready" "$dir/go"
-	"$@" hold "$mib" "$dir" &
-	hold_pid=$!
+	"$@" > "$dir.out" &
+	bg_pid=$!
+	echo "$bg_pid" > "$dir.pid"
 	while [ ! -e "$dir/ready" ]; do
-		kill -0 "$hold_pid" 2>/dev/null || return 1
+		kill -0 "$bg_pid" 2>/dev/null || return 1
 		sleep 0.1
 	done
 }
 
-# hold_finish DIR: let the holder verify its memory; its status is ours.
-hold_finish() {
+# bg_finish DIR: let the command started by bg_start go on; its status is ours.
+bg_finish() {
 	touch "$1/go"
-	wait "$hold_pid"
+	wait "$(cat "$1.pid")"
 }
+
+# hold_start MIB DIR [numactl args...]: fill memory in the background.
+hold_start() {
+	local mib=$1 dir=$2
+	shift 2
+	bg_start "$dir" "$@" hold "$mib" "$dir" || return 1
+	hold_pid=$bg_pid
+}
+
+# hold_finish DIR: let the holder verify its memory; its status is ours.
+hold_finish() { bg_finish "$1"; }

@@ -95,14 +95,10 @@ clean collapse "$out"
 # Demotion: reclaim in a cgroup demotes the untagged pages, never the tagged.
 cg=/sys/fs/cgroup/exclusion
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
-mkdir -p $cg /tmp/dem
-rm -f /tmp/dem/*
-sh -c "echo \$\$ > $cg/cgroup.procs; exec numactl --membind=0 mtex hold 32768 /tmp/dem" > /tmp/dem.out &
-pid=$!
-while [ ! -e /tmp/dem/ready ]; do sleep 0.1; done
+mkdir -p $cg
+bg_start /tmp/dem sh -c "echo \$\$ > $cg/cgroup.procs; exec numactl --membind=0 mtex hold 32768 /tmp/dem"
 echo 64M > $cg/memory.reclaim 2>/dev/null
-touch /tmp/dem/go
-wait $pid
+bg_finish /tmp/dem
 out=$(cat /tmp/dem.out)
 check_eq "demotion: no tagged page demoted to the tag node" "$(field "$out" tag_node_pages)" 0
 check "demotion: untagged pages were demoted (control)" \

@@ -17,35 +17,24 @@ echo 0 > /sys/kernel/mm/mte_tag_node/release_delay_ms
 free_mb=$(( $(node_kb "$nid" MemFree) / 1024 ))
 hold_start $((free_mb - 8)) /tmp/fill numactl --membind="$nid" --
 echo Y > $dbg/inject_skip_evacuation
-mkdir -p /tmp/skip
-rm -f /tmp/skip/*
-mtex hold 32768 /tmp/skip > /tmp/skip.out &
-pid=$!
-while [ ! -e /tmp/skip/ready ]; do sleep 0.1; done
+bg_start /tmp/skip mtex hold 32768 /tmp/skip
 in_tag_blocks=$(verify_field data_in_tag_blocks)
-touch /tmp/skip/go
-wait $pid
+bg_finish /tmp/skip
 echo N > $dbg/inject_skip_evacuation
 check "skipped evacuation: the verifier sees data in blocks in tag use" \
 	[ "$in_tag_blocks" -gt 0 ]
-touch /tmp/fill/go
-if wait "$hold_pid"; then fill=intact; else fill=corrupted; fi
+if hold_finish /tmp/fill; then fill=intact; else fill=corrupted; fi
 check_eq "skipped evacuation: the model corrupted the tag node's data" "$fill" corrupted
 diag "data pages in blocks in tag use: $in_tag_blocks"
 
 # Early release: the blocks of live tagged pages go back to data use.
 echo Y > $dbg/inject_early_release
-mkdir -p /tmp/early
-rm -f /tmp/early/*
-mtex hold 16384 /tmp/early > /tmp/early.out &
-pid=$!
-while [ ! -e /tmp/early/ready ]; do sleep 0.1; done
+bg_start /tmp/early mtex hold 16384 /tmp/early
 # Freeing any tagged page starts a release pass, which now takes every block.
 mtex place default "" 4096 small > /dev/null
 sleep 0.5
 unreserved=$(verify_field unreserved)
-touch /tmp/early/go
-wait $pid
+bg_finish /tmp/early
 out=$(cat /tmp/early.out)
 echo N > $dbg/inject_early_release
 check "early release: the verifier sees tagged pages without tag storage" \

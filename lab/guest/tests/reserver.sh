@@ -80,16 +80,11 @@ diag "MADV_COLLAPSE returned $(field "$out" collapse_status)"
 clean collapse "$out"
 
 # Compaction migrates tagged pages inside node 0: destinations are reserved.
-mkdir -p /tmp/cmp
-rm -f /tmp/cmp/*
-numactl --membind=0 mtex hold 16384 /tmp/cmp > /tmp/cmp.out &
-pid=$!
-while [ ! -e /tmp/cmp/ready ]; do sleep 0.1; done
+bg_start /tmp/cmp numactl --membind=0 mtex hold 16384 /tmp/cmp
 migrated=$(vmstat pgmigrate_success)
 echo 1 > /proc/sys/vm/compact_memory
 diag "compaction migrated $(($(vmstat pgmigrate_success) - migrated)) pages"
-touch /tmp/cmp/go
-wait $pid
+bg_finish /tmp/cmp
 clean compaction "$(cat /tmp/cmp.out)"
 
 check "the tag node's data survived every evacuation" hold_finish /tmp/fill

@@ -25,25 +25,19 @@ reclaim_in_cgroup() {
 	sync; echo 3 > /proc/sys/vm/drop_caches
 	before=$(tag_used)
 	demoted_before=$(vmstat pgdemote_direct)
-	sh -c "echo \$\$ > $cg/cgroup.procs; exec numactl --cpunodebind=0 --membind=0 hold 96 /tmp/spill" &
-	hold_pid=$!
-	while [ ! -e /tmp/spill/ready ]; do sleep 0.1; done
+	bg_start /tmp/spill sh -c "echo \$\$ > $cg/cgroup.procs; exec numactl --cpunodebind=0 --membind=0 hold 96 /tmp/spill"
 	echo 64M > $cg/memory.reclaim 2>/dev/null
 	after=$(tag_used)
-	touch /tmp/spill/go
-	wait $hold_pid
+	bg_finish /tmp/spill
 	echo "$((after - before)) $? $(( $(vmstat pgdemote_direct) - demoted_before ))"
 }
 
-mkdir -p /tmp/spill
-rm -f /tmp/spill/*
 set -- $(reclaim_in_cgroup 1)
 diag "demotion on: tag node +$1 kB, pgdemote_direct +$3"
 check "demotion on: reclaim moves >= 32 MiB to tag nodes" [ "$1" -ge 32768 ]
 check "demotion on: pgdemote_direct counts it" [ "$3" -ge 8192 ]
 check "demotion on: the data survived" [ "$2" = 0 ]
 
-rm -f /tmp/spill/*
 set -- $(reclaim_in_cgroup 0)
 diag "demotion off: tag node +$1 kB, pgdemote_direct +$3"
 check "demotion off: the tag node gains < 4 MiB" [ "$1" -lt 4096 ]

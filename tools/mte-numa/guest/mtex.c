@@ -357,6 +357,19 @@ static int cmd_migrate_pages(char **argv)
 	return 0;
 }
 
+/*
+ * Memory filled with @seed while untagged and just mapped tagged: the first
+ * accesses move it off the tag node; contents and new tags must work.
+ */
+static void report_made_tagged(char *p, size_t len, unsigned char seed)
+{
+	report("bad_data", bad_data(p, len, seed));
+	set_tags(p, len);
+	report("tag_node_pages", pages_on_tag_nodes(p, len));
+	report("bad_tags", bad_tags(p, len));
+	report_verifier();
+}
+
 /* Untagged memory placed on the tag node on purpose, then made tagged. */
 static int cmd_mprotect(char **argv)
 {
@@ -368,11 +381,7 @@ static int cmd_mprotect(char **argv)
 	report("before_on_tag_node", pages_on_tag_nodes(p, len));
 	if (mprotect(p, len, PROT_READ | PROT_WRITE | PROT_MTE))
 		die("mprotect");
-	report("bad_data", bad_data(p, len, 8));
-	set_tags(p, len);
-	report("tag_node_pages", pages_on_tag_nodes(p, len));
-	report("bad_tags", bad_tags(p, len));
-	report_verifier();
+	report_made_tagged(p, len, 8);
 	return 0;
 }
 
@@ -395,11 +404,7 @@ static int cmd_memfd(char **argv)
 	if (set_mempolicy(MPOL_DEFAULT, NULL, 0))
 		die("set_mempolicy");
 	p = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_SHARED, fd);
-	report("bad_data", bad_data(p, len, 9));
-	set_tags(p, len);
-	report("tag_node_pages", pages_on_tag_nodes(p, len));
-	report("bad_tags", bad_tags(p, len));
-	report_verifier();
+	report_made_tagged(p, len, 9);
 	return 0;
 }
 
