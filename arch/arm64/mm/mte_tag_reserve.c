@@ -116,9 +116,10 @@ void arch_protnone_prepare(struct vm_area_struct *vma, struct folio *folio)
  *
  * The tags of a tagged folio are copied with its data, so the tag storage
  * of @dst must be in use first. Only fully synchronous migration waits for
- * an evacuation: compaction (asynchronous or MIGRATE_SYNC_LIGHT) runs with
- * folios isolated and may itself be serving an evacuation, so it moves a
- * tagged folio only to memory whose tag storage is already in use.
+ * an evacuation: background and direct compaction (asynchronous or
+ * MIGRATE_SYNC_LIGHT) run with folios isolated and may themselves be
+ * serving an evacuation, so they move a tagged folio only to memory whose
+ * tag storage is already in use.
  *
  * Return: true if the migration may go on, false to retry it later.
  */
