@@ -54,8 +54,11 @@ base=$dtbdir/base-$key.dtb
 
 logdir=$LAB_LOGS/$variant; mkdir -p "$logdir"
 log=$logdir/$scenario.$plan.log
-timeout=${LAB_TIMEOUT:-900}
-cmdline="console=ttyAMA0 panic=-1 oops=panic lab.plan=$plan lab.scenario=$scenario ${extra:-}"
+# The debug kernel (KASAN, lockdep) runs 7 to 15 times slower under TCG: the
+# guest's own timeouts and the boot's are scaled for it.
+scale=${LAB_TIMEOUT_SCALE:-$([ "$variant" = debug ] && echo 4 || echo 1)}
+timeout=${LAB_TIMEOUT:-$((900 * scale))}
+cmdline="console=ttyAMA0 panic=-1 oops=panic lab.plan=$plan lab.scenario=$scenario lab.timeout_scale=$scale ${extra:-}"
 # shellcheck disable=SC2086
 timeout --foreground "$timeout" qemu-system-aarch64 $machine -display none -no-reboot \
 	-nodefaults -serial stdio -monitor none \

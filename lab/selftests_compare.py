@@ -13,10 +13,13 @@ import sys
 
 CASE = re.compile(r"^(not ok|ok) \d+ - (check_\w+: .*)$")
 OWN = re.compile(r"^(not ok|ok) \d+ - ((?!check_).*)$")
+# A binary killed by the guest's timeout, or crashing, prints no case for the
+# rest of its run: its exit status is a test point of each run.
+EXIT = re.compile(r"^(not ok|ok) \d+ - (check_\w+ exits with .*)$")
 
 
 def verdicts(path):
-    cases, own, done = {}, [], False
+    cases, own, exits, done = {}, [], [], False
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\r\n")
@@ -25,15 +28,19 @@ def verdicts(path):
             if m:
                 cases[m.group(2)] = m.group(1) == "ok" or "# SKIP" in m.group(2)
                 continue
+            m = EXIT.match(line)
+            if m:
+                exits.append((m.group(1) == "ok", m.group(2)))
+                continue
             m = OWN.match(line)
             if m:
                 own.append((m.group(1) == "ok", m.group(2)))
-    return cases, own, done
+    return cases, own, exits, done
 
 
 def main():
-    on, own, on_done = verdicts(sys.argv[1])
-    off, _, off_done = verdicts(sys.argv[2])
+    on, own, on_exits, on_done = verdicts(sys.argv[1])
+    off, _, off_exits, off_done = verdicts(sys.argv[2])
     n = 0
 
     def point(ok, desc):
@@ -45,6 +52,9 @@ def main():
     point(len(off) > 0, "the feature-off run produced %d cases" % len(off))
     for ok, desc in own:
         point(ok, "feature on: " + desc)
+    for run, exits in (("on", on_exits), ("off", off_exits)):
+        for ok, desc in exits:
+            point(ok, "feature %s: %s" % (run, desc))
     for case in sorted(off):
         if case not in on:
             point(False, "missing with the feature on: " + case)

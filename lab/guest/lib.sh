@@ -30,6 +30,13 @@ done_testing() {
 
 scenario() { sed -n 's/.*lab\.scenario=\([^ ]*\).*/\1/p' /proc/cmdline; }
 
+# timeout_scale: how much slower than the lab kernel this one runs (1 or more).
+timeout_scale() {
+	local s
+	s=$(sed -n 's/.*lab\.timeout_scale=\([0-9]*\).*/\1/p' /proc/cmdline)
+	echo "${s:-1}"
+}
+
 # node_kb NODE FIELD: a field of /sys/devices/system/node/nodeN/meminfo in kB.
 node_kb() { awk -v f="$2:" '$3 == f { print $4 }' "/sys/devices/system/node/node$1/meminfo"; }
 

@@ -11,9 +11,10 @@ if [ -n "$nid" ]; then
 	diag "tag node $nid: $used of $total kB used"
 	check "the tag node is at least half full" [ $((used * 2)) -ge "$total" ]
 fi
+limit=$((120 * $(timeout_scale)))
 for t in /lab/selftests/check_*; do
 	name=$(basename "$t")
-	timeout 120 "$t" > /tmp/st.out 2>&1
+	timeout "$limit" "$t" > /tmp/st.out 2>&1
 	status=$?
 	grep -E '^(not )?ok [0-9]+' /tmp/st.out > /tmp/st.cases
 	while read -r verdict rest; do
@@ -22,6 +23,7 @@ for t in /lab/selftests/check_*; do
 		*) ok "$name: $(echo "$rest" | sed 's/^[0-9]* *//')" ;;
 		esac
 	done < /tmp/st.cases
+	[ "$status" = 143 ] && diag "$name: killed after ${limit} s"
 	check "$name exits with pass or skip (status $status)" test "$status" = 0 -o "$status" = 4
 done
 [ -n "$nid" ] && check "the pinned data survived" hold_finish /tmp/self
