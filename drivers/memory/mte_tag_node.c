@@ -22,6 +22,7 @@
 #include <linux/init.h>
 #include <linux/kasan-enabled.h>
 #include <linux/kobject.h>
+#include <linux/ktime.h>
 #include <linux/memory.h>
 #include <linux/memory-tiers.h>
 #include <linux/memory_hotplug.h>
@@ -40,6 +41,9 @@
 #include <asm/cpufeature.h>
 #include <asm/mte.h>
 #include <asm/mte-kasan.h>
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/mte_tag_node.h>
 
 #define MTE_TAG_RESOURCE_NAME	"System RAM (mte_tag_node)"
 
@@ -415,7 +419,8 @@ static unsigned long pages_in_use(unsigned long pfn, unsigned long nr_pages)
  * nodes by distance, reclaiming if it must. A short-term pin makes it fail
  * with -EBUSY; a fatal signal with -EINTR.
  */
-static int take_blocks(struct mte_tag_node *tn, unsigned long block, unsigned long nr)
+static int take_blocks(struct mte_tag_node *tn, unsigned long block, unsigned long nr,
+		       unsigned long *evacuated)
 {
 	unsigned long pfn = mte_tag_block_pfn(tn->region, block);
 	unsigned long nr_pages = nr * tn->region->block_pages;
@@ -433,18 +438,23 @@ static int take_blocks(struct mte_tag_node *tn, unsigned long block, unsigned lo
 		return ret;
 	hold_pages(pfn, nr_pages);
 	count_vm_events(MTE_TAG_EVACUATED, in_use);
+	*evacuated = in_use;
 	return 0;
 }
 
-/* Called with tn->lock held on a run of blocks in data use. */
-static int evacuate_blocks(struct mte_tag_node *tn, unsigned long first, unsigned long nr)
+/*
+ * Called with tn->lock held on a run of blocks in data use. On success,
+ * @evacuated is the number of data pages moved out.
+ */
+static int evacuate_blocks(struct mte_tag_node *tn, unsigned long first, unsigned long nr,
+			   unsigned long *evacuated)
 {
 	unsigned long block;
 	int ret;
 
 	for (block = first; block < first + nr; block++)
 		atomic_set(&tn->blocks[block], BLOCK_EVACUATING);
-	ret = take_blocks(tn, first, nr);
+	ret = take_blocks(tn, first, nr, evacuated);
 	for (block = first; block < first + nr; block++) {
 		if (ret) {
 			atomic_set(&tn->blocks[block], BLOCK_DATA);
@@ -482,20 +492,26 @@ static unsigned long data_run(const struct mte_tag_node *tn, unsigned long block
 
 static int reserve_block(struct mte_tag_node *tn, unsigned long block)
 {
-	unsigned long nr;
+	unsigned long nr, evacuated = 0;
 	int ret = 0;
+	u64 start;
 
 	if (block_holds_tags(tn, block))
 		return 0;
+	start = ktime_get_ns();
 	if (mutex_lock_killable(&tn->lock))
 		return -EINTR;
 	nr = data_run(tn, block);
 	if (nr)
-		ret = evacuate_blocks(tn, block, nr);
+		ret = evacuate_blocks(tn, block, nr, &evacuated);
 	/* A pinned page elsewhere in the run must not cost the block needed. */
-	if (ret == -EBUSY && nr > 1)
-		ret = evacuate_blocks(tn, block, 1);
+	if (ret == -EBUSY && nr > 1) {
+		nr = 1;
+		ret = evacuate_blocks(tn, block, nr, &evacuated);
+	}
 	mutex_unlock(&tn->lock);
+	trace_mte_tag_reserve(tn->region->nid, block, ret ? 0 : nr, evacuated, ret,
+			      ktime_get_ns() - start);
 	return ret;
 }
 
@@ -577,6 +593,7 @@ static void release_block(struct mte_tag_node *tn, unsigned long block)
 	clear_bit(block, tn->idle);
 	atomic_set(value, BLOCK_DATA);
 	count_vm_event(MTE_TAG_RELEASE);
+	trace_mte_tag_release(tn->region->nid, block);
 }
 
 /*
