@@ -105,6 +105,9 @@ static const char mte_block_symbol[MTE_BLOCK_NR_STATES] = {
  * @blocks: per block, the tagged page count or a negative BLOCK_* state
  * @idle: blocks in tag use that the last release pass found serving no
  *	tagged page
+ * @busy: blocks whose evacuation failed on a page that would not move;
+ *	reservations fail at once on them until @busy_expires
+ * @busy_expires: when @busy is forgotten, in jiffies
  * @lock: held across evacuation and release
  * @release_work: gives idle blocks back to data use
  * @kobj: /sys/kernel/mm/mte_tag_node/region<N>, N its index
@@ -113,6 +116,8 @@ struct mte_tag_node {
 	const struct mte_tag_region *region;
 	atomic_t *blocks;
 	unsigned long *idle;
+	unsigned long *busy;
+	unsigned long busy_expires;
 	struct mutex lock;		/* serialises block transitions */
 	struct delayed_work release_work;
 	struct kobject kobj;
@@ -138,6 +143,13 @@ static unsigned int release_delay_ms = 1000;
 
 /* Evacuation attempts of one block before the fault relocates its page. */
 #define MTE_TAG_EVACUATE_TRIES	3
+
+/*
+ * How long a block that failed to evacuate is not tried again: a short
+ * pin is gone by then, and meanwhile each fault that needs the block
+ * relocates its page at once instead of retrying the evacuation.
+ */
+#define MTE_TAG_BUSY_MS		1000
 
 /* Blocks evacuated together when the blocks after the one needed hold data. */
 #define MTE_TAG_RESERVE_AHEAD	16
@@ -485,9 +497,26 @@ static unsigned long data_run(const struct mte_tag_node *tn, unsigned long block
 	unsigned long end = min(block + MTE_TAG_RESERVE_AHEAD, mte_tag_nr_blocks(tn->region));
 	unsigned long nr = 0;
 
-	while (block + nr < end && atomic_read(&tn->blocks[block + nr]) == BLOCK_DATA)
+	while (block + nr < end && atomic_read(&tn->blocks[block + nr]) == BLOCK_DATA &&
+	       !test_bit(block + nr, tn->busy))
 		nr++;
 	return nr;
+}
+
+/* Called with tn->lock held: is @block known not to evacuate for now? */
+static bool block_is_busy(struct mte_tag_node *tn, unsigned long block)
+{
+	if (time_after(jiffies, tn->busy_expires))
+		bitmap_zero(tn->busy, mte_tag_nr_blocks(tn->region));
+	return test_bit(block, tn->busy);
+}
+
+/* Called with tn->lock held. */
+static void mark_block_busy(struct mte_tag_node *tn, unsigned long block)
+{
+	if (bitmap_empty(tn->busy, mte_tag_nr_blocks(tn->region)))
+		tn->busy_expires = jiffies + msecs_to_jiffies(MTE_TAG_BUSY_MS);
+	set_bit(block, tn->busy);
 }
 
 static int reserve_block(struct mte_tag_node *tn, unsigned long block)
@@ -501,7 +530,11 @@ static int reserve_block(struct mte_tag_node *tn, unsigned long block)
 	start = ktime_get_ns();
 	if (mutex_lock_killable(&tn->lock))
 		return -EINTR;
-	nr = data_run(tn, block);
+	nr = 0;
+	if (block_is_busy(tn, block))
+		ret = -EBUSY;
+	else
+		nr = data_run(tn, block);
 	if (nr)
 		ret = evacuate_blocks(tn, block, nr, &evacuated);
 	/* A pinned page elsewhere in the run must not cost the block needed. */
@@ -509,7 +542,16 @@ static int reserve_block(struct mte_tag_node *tn, unsigned long block)
 		nr = 1;
 		ret = evacuate_blocks(tn, block, nr, &evacuated);
 	}
+	if (ret == -EBUSY && nr)
+		mark_block_busy(tn, block);
 	mutex_unlock(&tn->lock);
+	/*
+	 * Blocks reserved ahead, or for a page that is freed before it is
+	 * tagged, never see a put: the release pass must come anyway.
+	 */
+	if (!ret && nr)
+		queue_delayed_work(system_unbound_wq, &tn->release_work,
+				   msecs_to_jiffies(release_delay_ms));
 	trace_mte_tag_reserve(tn->region->nid, block, ret ? 0 : nr, evacuated, ret,
 			      ktime_get_ns() - start);
 	return ret;
@@ -525,8 +567,8 @@ static int reserve_block(struct mte_tag_node *tn, unsigned long block)
  * enough for the caller to tag the pages.
  *
  * Return: 0 on success; -EINTR if a fatal signal is pending; -EBUSY if a
- * block holds pages that could not be moved (pinned), -ENOMEM if there was
- * no memory to move them to.
+ * block holds pages that could not be moved (pinned), now or in the last
+ * MTE_TAG_BUSY_MS; -ENOMEM if there was no memory to move them to.
  */
 int mte_tag_reserve_pages(struct page *page, unsigned long nr_pages)
 {
@@ -547,6 +589,31 @@ int mte_tag_reserve_pages(struct page *page, unsigned long nr_pages)
 			return ret;
 	}
 	return 0;
+}
+
+/**
+ * mte_tag_busy_data_pages() - data pages whose tag block will not evacuate
+ *
+ * A page freed by a relocation lies in a busy block, and the allocator
+ * hands such pages out again first: a caller looking for a page whose
+ * storage can be reserved may have to skip this many.
+ *
+ * Return: the data pages served by blocks that failed to evacuate in the
+ * last MTE_TAG_BUSY_MS, read without the lock.
+ */
+unsigned long mte_tag_busy_data_pages(void)
+{
+	unsigned long pages = 0;
+	int i;
+
+	for (i = 0; i < mte_tag_node_count; i++) {
+		struct mte_tag_node *tn = &mte_tag_node_list[i];
+
+		if (tn->busy && time_before(jiffies, READ_ONCE(tn->busy_expires)))
+			pages += bitmap_weight(tn->busy, mte_tag_nr_blocks(tn->region)) *
+				 mte_tag_block_span(tn->region);
+	}
+	return pages;
 }
 
 /* Tag cache lines of the served data may be dirty: write them out first. */
@@ -677,7 +744,8 @@ static int __init alloc_block_map(struct mte_tag_node *tn)
 
 	tn->blocks = kvcalloc(nr, sizeof(*tn->blocks), GFP_KERNEL);
 	tn->idle = bitmap_zalloc(nr, GFP_KERNEL);
-	if (!tn->blocks || !tn->idle)
+	tn->busy = bitmap_zalloc(nr, GFP_KERNEL);
+	if (!tn->blocks || !tn->idle || !tn->busy)
 		return -ENOMEM;
 	mutex_init(&tn->lock);
 	INIT_DELAYED_WORK(&tn->release_work, release_idle_blocks);

@@ -70,22 +70,56 @@ bool arch_protnone_needs_prepare(struct vm_area_struct *vma, struct folio *folio
 	       !folio_tag_storage_ready(folio);
 }
 
+/* Candidates tried beyond the pages of busy blocks, for a pin that is new. */
+#define MTE_TAG_RELOCATION_TRIES	8
+
+/*
+ * A folio of @src's node and order whose tag storage is in tag use. A
+ * candidate whose blocks cannot be reserved either is kept aside until a
+ * usable one is found, or the allocator would hand it out again. Pages
+ * freed by earlier relocations lie in busy blocks and come back first:
+ * up to all of those are skipped, each at the cost of an allocation.
+ */
 static struct folio *alloc_relocation_target(struct folio *src, unsigned long private)
 {
-	return __folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | __GFP_NOWARN,
-			     folio_order(src), folio_nid(src), NULL);
+	unsigned long i, tries = mte_tag_busy_data_pages() + MTE_TAG_RELOCATION_TRIES;
+	struct folio *folio = NULL, *rejected, *next;
+	LIST_HEAD(rejects);
+	int ret;
+
+	for (i = 0; i < tries; i++) {
+		folio = __folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | __GFP_NOWARN,
+				      folio_order(src), folio_nid(src), NULL);
+		if (!folio)
+			break;
+		ret = reserve_folio_tag_storage(folio);
+		if (!ret)
+			break;
+		list_add(&folio->lru, &rejects);
+		folio = NULL;
+		if (ret != -EBUSY)
+			break;
+	}
+	list_for_each_entry_safe(rejected, next, &rejects, lru) {
+		list_del(&rejected->lru);
+		folio_put(rejected);
+	}
+	return folio;
 }
 
 /*
  * The folio's tag storage cannot be evacuated (a page in the block is
- * pinned): move the folio to other memory of its node instead, whose
- * blocks the next fault can reserve.
+ * pinned): move the folio to other memory of its node whose tag storage
+ * is in use, so that the retried fault maps it at once. Drops the
+ * caller's reference, which migration would take for a pin.
  */
 static void relocate_folio(struct folio *folio)
 {
 	LIST_HEAD(folios);
+	bool isolated = isolate_folio_to_list(folio, &folios);
 
-	if (!isolate_folio_to_list(folio, &folios))
+	folio_put(folio);
+	if (!isolated)
 		return;
 	if (migrate_pages(&folios, alloc_relocation_target, NULL, 0, MIGRATE_SYNC,
 			  MR_NUMA_MISPLACED, NULL)) {
@@ -98,7 +132,8 @@ static void relocate_folio(struct folio *folio)
 /**
  * arch_protnone_prepare() - put a deferred folio's tag storage in use
  * @vma: the faulting VMA
- * @folio: the folio, with a reference held and no page table lock
+ * @folio: the folio, with a reference from the caller that this drops;
+ *	no page table lock held
  *
  * Sleeps. The caller retries the fault, which then maps the folio tagged.
  */
@@ -106,6 +141,8 @@ void arch_protnone_prepare(struct vm_area_struct *vma, struct folio *folio)
 {
 	if (reserve_folio_tag_storage(folio) == -EBUSY)
 		relocate_folio(folio);
+	else
+		folio_put(folio);
 }
 
 /**
