@@ -73,6 +73,7 @@ for s in $(awk '$1 ~ /^bad-/ { print $1 }' "$LAB_TOP/lab/scenarios/list"); do
 done
 stage exclusion boot default exclusion lab
 stage reserver boot default reserver lab
+stage migrate boot two migrate lab
 stage model boot default model lab
 stage selftests selftests_on_off lab
 for s in kvm kvm-off; do stage "$s" boot "$s" kvm lab; done

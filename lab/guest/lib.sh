@@ -76,3 +76,17 @@ hold_start() {
 
 # hold_finish DIR: let the holder verify its memory; its status is ours.
 hold_finish() { bg_finish "$1"; }
+
+# fill_tag_node NID DIR: hold checksummed data on tag node NID, all of it
+# but the first 8 MiB handed out, and 1 MiB. The data pages the allocator
+# hands out first lie high in node 0, served by blocks that the last free
+# pages of the tag node are often in: a fill that stopped a few MiB short
+# would leave those blocks free and nothing to evacuate, and the 8 MiB
+# given back instead serve memory that is handed out last.
+fill_tag_node() {
+	local nid=$1 dir=$2
+	hold_start 8 "$dir.low" numactl --membind="$nid" -- || return 1
+	hold_start $(($(node_kb "$nid" MemFree) / 1024 - 1)) "$dir" \
+		numactl --membind="$nid" -- || return 1
+	hold_finish "$dir.low"
+}

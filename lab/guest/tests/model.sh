@@ -14,8 +14,7 @@ verify_field() { awk -v k="$1" '$1 == k { print $2 }' $dbg/verify; }
 echo 0 > /sys/kernel/mm/mte_tag_node/release_delay_ms
 
 # Skipped evacuation: tags are written over the tag node's data.
-free_mb=$(( $(node_kb "$nid" MemFree) / 1024 ))
-hold_start $((free_mb - 8)) /tmp/fill numactl --membind="$nid" --
+fill_tag_node "$nid" /tmp/fill
 echo Y > $dbg/inject_skip_evacuation
 bg_start /tmp/skip mtex hold 32768 /tmp/skip
 in_tag_blocks=$(verify_field data_in_tag_blocks)

@@ -39,25 +39,66 @@ baseline=$(cat $region/blocks_tags)
 diag "blocks in tag use at rest: $baseline (the zero page's)"
 check "the zero page's block is in tag use" [ "$baseline" -ge 1 ]
 
+# Reservations and releases are traced, with the wait each one cost.
+trace=/sys/kernel/tracing
+echo 1 > $trace/events/mte_tag_node/enable
+echo > $trace/trace
+
 # Fill the tag node: every block a tagged page needs holds data.
-free_mb=$(( $(node_kb "$nid" MemFree) / 1024 ))
-hold_start $((free_mb - 8)) /tmp/fill numactl --membind="$nid" --
+fill_tag_node "$nid" /tmp/fill
 diag "tag node free after the fill: $(node_kb "$nid" MemFree) kB"
 
 # place SIZE: 64 MiB of tagged memory needs 512 blocks of 4 KiB tags.
 place() {
-	local reserved=$(vmstat mte_tag_reserve) evacuated=$(vmstat mte_tag_evacuated) out
+	local reserved=$(vmstat mte_tag_reserve) out
 	out=$(mtex place default "" 65536 "$1")
 	clean "$1" "$out"
 	check "$1: at least 512 blocks reserved" \
 		[ $(($(vmstat mte_tag_reserve) - reserved)) -ge 512 ]
-	check "$1: tag node pages were evacuated" \
-		[ $(($(vmstat mte_tag_evacuated) - evacuated)) -gt 0 ]
 	check "$1: the blocks go back to data use after the memory is freed" \
 		wait_for_release "$baseline"
 }
+# The fill leaves 1 MiB free, which may be where some blocks are needed.
+evacuated=$(vmstat mte_tag_evacuated)
 place small
 place thp
+check "tag node pages were evacuated" [ $(($(vmstat mte_tag_evacuated) - evacuated)) -gt 0 ]
+
+# trace_field FIELD EVENT: the values of FIELD in the traced EVENTs.
+trace_field() {
+	sed -n "s/.* $2: .* $1=\([0-9-]*\).*/\1/p" $trace/trace
+}
+events=$(trace_field latency_ns mte_tag_reserve | wc -l)
+diag "$events reservations traced; latency_ns of the first: $(trace_field latency_ns mte_tag_reserve | head -3 | tr '\n' ' ')"
+check "reservations are traced" [ "$events" -gt 0 ]
+check "each traced reservation took time" \
+	[ "$(trace_field latency_ns mte_tag_reserve | awk '$1 <= 0' | wc -l)" = 0 ]
+check "traced reservations moved the tag node's data" \
+	[ "$(trace_field evacuated mte_tag_reserve | awk '{ n += $1 } END { print n + 0 }')" -gt 0 ]
+check "releases are traced" [ "$(trace_field block mte_tag_release | wc -l)" -gt 0 ]
+echo 0 > $trace/events/mte_tag_node/enable
+
+# A task killed while its faults wait for evacuations exits at once, and
+# the blocks it had taken go back (R19).
+uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+wait_for_release "$baseline"
+reserved=$(vmstat mte_tag_reserve)
+mtex place default "" 262144 small > /dev/null 2>&1 &
+toucher=$!
+for i in $(seq 300); do
+	[ $(($(vmstat mte_tag_reserve) - reserved)) -ge 64 ] && break
+	sleep 0.1
+done
+killed_at=$(uptime_ms)
+kill -9 $toucher
+wait $toucher
+status=$?
+diag "killed after $(($(vmstat mte_tag_reserve) - reserved)) reservations; it took $(($(uptime_ms) - killed_at)) ms to exit"
+check_eq "the toucher died of SIGKILL, mid-run" "$status" 137
+check "the killed toucher exited within 5 s" [ $(($(uptime_ms) - killed_at)) -lt 5000 ]
+check "its blocks went back to data use" wait_for_release "$baseline"
+check "no OOM report" sh -c '! dmesg | grep -q "Out of memory\|invoked oom-killer"'
+check_eq "no block is miscounted after the kill" "$(verify_field miscounted)" 0
 
 # Pages that become tagged after they were mapped claim their blocks on
 # first access, through the hinting fault: mprotect(PROT_MTE) and shmem.
@@ -88,6 +129,23 @@ bg_finish /tmp/cmp
 clean compaction "$(cat /tmp/cmp.out)"
 
 check "the tag node's data survived every evacuation" hold_finish /tmp/fill
+
+# Every block needed holds a pinned page of the tag node: the pages that
+# need them move to other memory of node 0 whose blocks can be reserved.
+wait_for_release "$baseline"
+relocated=$(vmstat mte_tag_relocated)
+out=$(mtex pinned 0 "$nid" 1024 $(($(node_kb "$nid" MemFree) - 1024)))
+pinned=$(field "$out" pages_in_pinned_blocks)
+diag "$pinned of 256 pages need a pinned block; $(field "$out" moved_pages) moved;" \
+	"$(($(vmstat mte_tag_relocated) - relocated)) relocations"
+check "pinned: most pages need a pinned block" [ "$pinned" -ge 128 ]
+clean pinned "$out"
+check_eq "pinned: no tagged page on the tag node" "$(field "$out" tag_node_pages)" 0
+check "pinned: every page in a pinned block moved" [ "$(field "$out" moved_pages)" -ge "$pinned" ]
+check "pinned: the moves are counted as relocations" \
+	[ $(($(vmstat mte_tag_relocated) - relocated)) -ge "$pinned" ]
+check_eq "pinned: the pages stayed on node 0" "$(field "$out" on_node)" 256
+check_eq "pinned: the pinned data survived" "$(field "$out" pinned_bad_data)" 0
 check "the blocks all went back to data use" wait_for_release "$baseline"
 check_eq "the verifier is clean at the end" "$(verify_field violations)" 0
 check_eq "no block is miscounted at the end" "$(verify_field miscounted)" 0

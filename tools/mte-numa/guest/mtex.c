@@ -11,6 +11,9 @@
  *   mtex memfd TAGNODE KB                     shmem on the tag node, then PROT_MTE
  *   mtex cow TAGNODE KB                       fork, the child writes
  *   mtex collapse KB                          MADV_COLLAPSE of a tagged range
+ *   mtex pinned NODE TAGNODE KB TAGKB         KB untagged on NODE made tagged
+ *                                             while TAGKB on TAGNODE pins
+ *                                             every tag block it needs
  *   mtex hold KB DIR                          tagged and untagged memory held
  *                                             until DIR/go (for reclaim)
  *
@@ -30,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -181,8 +185,8 @@ static unsigned long bad_tags(char *p, size_t len)
 	return bad;
 }
 
-/* Pages of [p, p+len) on a tag node; -1 if a page could not be located. */
-static long pages_on_tag_nodes(char *p, size_t len)
+/* Pages of [p, p+len) on a node of @nodes; -1 if a page could not be located. */
+static long pages_on(char *p, size_t len, struct bitmask *nodes)
 {
 	unsigned long n = len / PAGE, i;
 	void **pages = calloc(n, sizeof(*pages));
@@ -198,11 +202,29 @@ static long pages_on_tag_nodes(char *p, size_t len)
 	for (i = 0; i < n; i++) {
 		if (status[i] < 0)
 			on = -1;
-		else if (on >= 0 && numa_bitmask_isbitset(tag_nodes, status[i]))
+		else if (on >= 0 && numa_bitmask_isbitset(nodes, status[i]))
 			on++;
 	}
 	free(pages);
 	free(status);
+	return on;
+}
+
+static long pages_on_tag_nodes(char *p, size_t len)
+{
+	return pages_on(p, len, tag_nodes);
+}
+
+/* Pages of [p, p+len) on the nodes of a numactl-style list. */
+static long pages_on_nodes(char *p, size_t len, const char *list)
+{
+	struct bitmask *nodes = numa_parse_nodestring(list);
+	long on;
+
+	if (!nodes)
+		die("node list");
+	on = pages_on(p, len, nodes);
+	numa_bitmask_free(nodes);
 	return on;
 }
 
@@ -337,6 +359,7 @@ static int cmd_mbind_move(char **argv)
 
 	set_policy(p.t, p.len, MPOL_BIND, argv[0], MPOL_MF_MOVE);
 	set_policy(p.u, p.len, MPOL_BIND, argv[0], MPOL_MF_MOVE);
+	report("tagged_on_target", pages_on_nodes(p.t, p.len, argv[0]));
 	report_pair(&p);
 	return 0;
 }
@@ -353,6 +376,7 @@ static int cmd_migrate_pages(char **argv)
 			numa_bitmask_setbit(from, nid);
 	if (numa_migrate_pages(0, from, to) < 0)
 		die("migrate_pages");
+	report("tagged_on_target", pages_on_nodes(p.t, p.len, argv[0]));
 	report_pair(&p);
 	return 0;
 }
@@ -455,6 +479,163 @@ static int cmd_collapse(char **argv)
 	return 0;
 }
 
+/* What the pinned test needs of a region's sysfs directory, in pfns. */
+struct region {
+	unsigned long tag_start, data_start, block_pages, blocks;
+};
+
+static unsigned long region_value(int i, const char *name, const char *fmt)
+{
+	unsigned long value;
+	char path[96];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/mte_tag_node/region%d/%s", i, name);
+	f = fopen(path, "r");
+	if (!f)
+		die(path);
+	ok = fscanf(f, fmt, &value) == 1;
+	fclose(f);
+	if (!ok)
+		die(path);
+	return value;
+}
+
+/* The region whose tag node is @nid. */
+static struct region read_region(int nid)
+{
+	struct region r;
+	int i;
+
+	for (i = 0; i <= numa_max_node(); i++)
+		if ((int)region_value(i, "node", "%lu") == nid)
+			break;
+	r.tag_start = region_value(i, "tag_range", "%lx-") / PAGE;
+	r.data_start = region_value(i, "data_range", "%lx-") / PAGE;
+	r.block_pages = region_value(i, "block_size", "%lu") / PAGE;
+	r.blocks = region_value(i, "blocks_total", "%lu");
+	return r;
+}
+
+static unsigned long pfn_of(int pagemap, const void *p)
+{
+	uint64_t entry;
+
+	if (pread(pagemap, &entry, sizeof(entry), (uintptr_t)p / PAGE * sizeof(entry)) !=
+	    sizeof(entry))
+		die("pagemap");
+	return entry >> 63 ? entry & ((1ULL << 55) - 1) : 0;
+}
+
+static unsigned long block_of_data_pfn(const struct region *r, unsigned long pfn)
+{
+	return (pfn - r->data_start) / (32 * r->block_pages);
+}
+
+static unsigned long block_of_tag_pfn(const struct region *r, unsigned long pfn)
+{
+	return (pfn - r->tag_start) / r->block_pages;
+}
+
+/* The data pages of the tag node kept by a pipe's references, per block. */
+struct pins {
+	long *page_of_block;	/* offset in the tag node memory, or -1 */
+	char *spliced;		/* per block: a page is in the pipe */
+	int pipe_fd;
+};
+
+static struct pins index_tag_pages(const struct region *r, int pagemap, char *t, size_t tlen)
+{
+	struct pins pins = {
+		.page_of_block = malloc(r->blocks * sizeof(long)),
+		.spliced = calloc(r->blocks, 1),
+	};
+	int fds[2];
+	size_t i;
+
+	if (!pins.page_of_block || !pins.spliced || pipe(fds) ||
+	    fcntl(fds[1], F_SETPIPE_SZ, 1 << 20) < 0)
+		die("pins");
+	pins.pipe_fd = fds[1];
+	for (i = 0; i < r->blocks; i++)
+		pins.page_of_block[i] = -1;
+	for (i = 0; i < tlen; i += PAGE) {
+		unsigned long pfn = pfn_of(pagemap, t + i), block;
+
+		if (pfn < r->tag_start)
+			continue;
+		block = block_of_tag_pfn(r, pfn);
+		if (block < r->blocks && pins.page_of_block[block] < 0)
+			pins.page_of_block[block] = i;
+	}
+	return pins;
+}
+
+/*
+ * Pins a page of @t in each tag block the pages of @p need: evacuation
+ * cannot move it. Returns the number of pages of @p whose block is pinned.
+ */
+static long pin_needed_blocks(const struct region *r, int pagemap, struct pins *pins,
+			      char *p, size_t len, char *t)
+{
+	long pinned_pages = 0;
+	size_t i;
+
+	for (i = 0; i < len; i += PAGE) {
+		unsigned long block = block_of_data_pfn(r, pfn_of(pagemap, p + i));
+		long at = block < r->blocks ? pins->page_of_block[block] : -1;
+		struct iovec iov = { t + at, PAGE };
+
+		if (at < 0)
+			continue;
+		if (!pins->spliced[block] && vmsplice(pins->pipe_fd, &iov, 1, 0) != PAGE)
+			die("vmsplice");
+		pins->spliced[block] = 1;
+		pinned_pages++;
+	}
+	return pinned_pages;
+}
+
+/*
+ * Untagged pages on @node made tagged while every tag block they need
+ * holds a pinned page: the fault cannot evacuate and must move them.
+ */
+static int cmd_pinned(char **argv)
+{
+	size_t len = strtoul(argv[2], NULL, 0) * 1024, tlen = strtoul(argv[3], NULL, 0) * 1024;
+	struct region r = read_region(atoi(argv[1]));
+	char *p = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char *t = map(tlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	unsigned long *before = calloc(len / PAGE, sizeof(*before));
+	int pagemap = open("/proc/self/pagemap", O_RDONLY);
+	struct pins pins;
+	long moved = 0;
+	size_t i;
+
+	if (pagemap < 0 || !before)
+		die("pagemap");
+	madvise(p, len, MADV_NOHUGEPAGE);
+	madvise(t, tlen, MADV_NOHUGEPAGE);
+	set_policy(p, len, MPOL_BIND, argv[0], 0);
+	set_policy(t, tlen, MPOL_BIND, argv[1], 0);
+	fill(p, len, 14);
+	fill(t, tlen, 15);
+	pins = index_tag_pages(&r, pagemap, t, tlen);
+	report("pages_in_pinned_blocks", pin_needed_blocks(&r, pagemap, &pins, p, len, t));
+	for (i = 0; i < len; i += PAGE)
+		before[i / PAGE] = pfn_of(pagemap, p + i);
+	if (mprotect(p, len, PROT_READ | PROT_WRITE | PROT_MTE))
+		die("mprotect");
+	report_made_tagged(p, len, 14);
+	for (i = 0; i < len; i += PAGE)
+		moved += pfn_of(pagemap, p + i) != before[i / PAGE];
+	report("moved_pages", moved);
+	report("on_node", pages_on_nodes(p, len, argv[0]));
+	report("pinned_bad_data", bad_data(t, tlen, 15));
+	return 0;
+}
+
 /* Tagged and untagged memory held while the test reclaims around us. */
 static int cmd_hold(char **argv)
 {
@@ -483,6 +664,7 @@ static const struct {
 	{ "mbind_move", 2, cmd_mbind_move }, { "migrate_pages", 2, cmd_migrate_pages },
 	{ "mprotect", 2, cmd_mprotect }, { "memfd", 2, cmd_memfd },
 	{ "cow", 2, cmd_cow }, { "collapse", 1, cmd_collapse }, { "hold", 2, cmd_hold },
+	{ "pinned", 4, cmd_pinned },
 };
 
 int main(int argc, char **argv)
