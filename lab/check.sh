@@ -73,6 +73,7 @@ for s in $(awk '$1 ~ /^bad-/ { print $1 }' "$LAB_TOP/lab/scenarios/list"); do
 	stage "binding-$s" boot "$s" binding lab
 done
 stage tool boot default tool lab
+for s in off notag; do stage "tool-$s" boot "$s" tool-absent lab; done
 stage exclusion boot default exclusion lab
 stage reserver boot default reserver lab
 stage model boot default model lab
