@@ -4,10 +4,11 @@
 #   lab/check.sh [--extended]
 #
 # Stages: host unit tests of the tool, static checks, the kernel build,
-# then boots of the lab scenarios: KUnit at boot, guest TAP tests, the
-# upstream arm64 MTE selftests, the malformed-binding variants. Each stage
-# writes TAP to build/results/STAGE.tap. --extended also builds and boots the
-# debug kernel (lockdep, DEBUG_VM, KASAN, DEBUG_ATOMIC_SLEEP).
+# then boots of the lab scenarios: KUnit at boot, guest TAP tests (the
+# admin guide's recipes and mte-numa among them), the upstream arm64 MTE
+# selftests, the malformed-binding variants. Each stage writes TAP to
+# build/results/STAGE.tap. --extended also builds and boots the debug kernel
+# (lockdep, DEBUG_VM, KASAN, DEBUG_ATOMIC_SLEEP).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -71,6 +72,8 @@ for s in default off nomte notag; do stage "demo-$s" boot "$s" demo lab; done
 for s in $(awk '$1 ~ /^bad-/ { print $1 }' "$LAB_TOP/lab/scenarios/list"); do
 	stage "binding-$s" boot "$s" binding lab
 done
+stage tool boot default tool lab
+for s in off notag; do stage "tool-$s" boot "$s" tool-absent lab; done
 stage exclusion boot default exclusion lab
 stage reserver boot default reserver lab
 stage migrate boot two migrate lab

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the guest initramfs: busybox, numactl and libnuma from Debian's
-# arm64 packages, the guest tests, the mte-numa tool and the upstream arm64
-# MTE selftests.
+# arm64 packages, the guest tests, the mte-numa tool, the upstream arm64
+# MTE selftests and the admin guide.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -49,6 +49,9 @@ populate() {
 	cp -a "$LAB_TOP/lab/guest/." "$root/lab/"
 	cp -a "$LAB_BUILD/guest-bin/." "$root/lab/bin/"
 	cp -a "$LAB_BUILD"/selftests/arm64/check_* "$root/lab/selftests/"
+	# The admin guide, whose recipes a guest test runs as written.
+	mkdir -p "$root/lab/doc"
+	cp "$LAB_TOP/Documentation/admin-guide/mm/mte-tag-node.rst" "$root/lab/doc/"
 	mv "$root/lab/init" "$root/init"
 	chmod +x "$root/init"
 }
