@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks: ratios measured side by side in one run, each printed beside
-# its bar from BRIEF section 6. Not pass/fail tests.
+# its bar from BRIEF section 6. Not pass/fail tests. The boots run one after
+# the other on a shared machine under TCG: only ratios mean anything.
 #
 #   lab/bench.sh
 set -euo pipefail
@@ -27,3 +28,19 @@ echo "== node sizes (numactl -H)"
 for log in "$on" "$off" "$none"; do
 	printf '%-28s %s\n' "$(basename "$log")" "$(grep -a 'node [0-9] size' "$log" | sed 's/^# //' | tr '\n' ' ')"
 done
+# mte-numa bench in the guest, feature on and off: first touch compared
+# across boots, the rest (evacuation vs memcpy, tag efficiency, latency)
+# within the first feature-on boot. The boots alternate, on, off, on, off,
+# and each figure is the best of its kind, so that a load that comes and
+# goes on the machine does not land on one side only.
+on_logs=; off_logs=
+for round in 1 2; do
+	for scenario in default off; do
+		log=$("$LAB_TOP/lab/qemu.sh" "$scenario" bench)
+		cp "$log" "${log%.log}.$round.log"
+		log=${log%.log}.$round.log
+		python3 "$LAB_TOP/lab/logtap.py" "$log" | grep '^not ok' | sed "s|^|# $(basename "$log"): |" || true
+		if [ "$scenario" = default ]; then on_logs+=${on_logs:+,}$log; else off_logs+=${off_logs:+,}$log; fi
+	done
+done
+python3 "$LAB_TOP/lab/benchjson.py" ratios "$on_logs" "$off_logs"

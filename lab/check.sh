@@ -6,9 +6,10 @@
 # Stages: host unit tests of the tool, static checks, the kernel build,
 # then boots of the lab scenarios: KUnit at boot, guest TAP tests (the
 # admin guide's recipes and mte-numa among them), the upstream arm64 MTE
-# selftests, the malformed-binding variants. Each stage writes TAP to
-# build/results/STAGE.tap. --extended also builds and boots the debug kernel
-# (lockdep, DEBUG_VM, KASAN, DEBUG_ATOMIC_SLEEP).
+# selftests, the malformed-binding variants, the stress (with mte-numa
+# bench --quick). Each stage writes TAP to build/results/STAGE.tap.
+# --extended also builds and boots the debug kernel (lockdep, DEBUG_VM,
+# KASAN, DEBUG_ATOMIC_SLEEP).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -60,6 +61,16 @@ selftests_on_off() {
 	python3 "$LAB_TOP/lab/logtap.py" "$on" | grep -v "^1\.\." | grep "kernel log\|did not finish" || true
 }
 
+# The stress plan: mte-numa bench --quick, whose JSON is checked here, then
+# the stress itself (lab.stress_seconds= of the scenario, default 45 s).
+stress_boot() {
+	local scenario=$1 variant=$2 log
+	log=$("$LAB_TOP/lab/qemu.sh" "$scenario" stress "$variant") || return 1
+	python3 "$LAB_TOP/lab/logtap.py" "$log" | grep -v '^1\.\.' |
+		sed "s/^\(\(not \)\?ok [0-9]* - \)/\1$scenario: /"
+	python3 "$LAB_TOP/lab/benchjson.py" check "$log" | grep -v '^1\.\.'
+}
+
 stage host-tool make -s -C "$LAB_TOP/tools/mte-numa" test
 stage deps tap_of "build dependencies are installed" "$LAB_TOP/lab/deps.sh"
 stage kernel tap_of "lab kernel builds" "$LAB_TOP/lab/kernel.sh" build lab
@@ -78,6 +89,7 @@ stage exclusion boot default exclusion lab
 stage reserver boot default reserver lab
 stage migrate boot two migrate lab
 stage model boot default model lab
+stage stress stress_boot default lab
 stage selftests selftests_on_off lab
 for s in kvm kvm-off; do stage "$s" boot "$s" kvm lab; done
 
@@ -86,6 +98,7 @@ if [ $extended = 1 ]; then
 	stage debug-boot boot default tagnode debug --kunit
 	stage debug-exclusion boot default exclusion debug
 	stage debug-reserver boot default reserver debug
+	stage debug-stress stress_boot stress-long debug
 	stage debug-selftests selftests_on_off debug
 fi
 

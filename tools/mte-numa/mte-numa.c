@@ -7,6 +7,7 @@
  *   mte-numa [--sysfs-root DIR] map [--json] [--region N] [--width W]
  *   mte-numa [--sysfs-root DIR] spill [on|off]
  *   mte-numa run (--avoid-tag-nodes | --tag-nodes-only) -- CMD [ARGS...]
+ *   mte-numa bench [--json] [--quick] [--baseline FILE] ...      (bench.c)
  *
  * Everything but node sizes and memory policies is read straight from the
  * kernel's files, so that --sysfs-root can point the tool at a captured tree:
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <numa.h>
 #include <numaif.h>
 #include <stdarg.h>
@@ -28,16 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Exit codes, as documented in mte-numa.8. */
-enum {
-	RC_OK = 0,
-	RC_FAIL = 1,	/* runtime failure */
-	RC_USAGE = 2,	/* bad command line */
-	RC_ABSENT = 3,	/* the feature or a tag node is needed but absent */
-};
+#include "mte-numa.h"
 
-#define TAG_DIR		"/sys/kernel/mm/mte_tag_node"
-#define TAG_DEBUG_DIR	"/sys/kernel/debug/mte_tag_node"
 #define NODE_DIR	"/sys/devices/system/node"
 #define TIER_DIR	"/sys/devices/virtual/memory_tiering"
 #define DEMOTION_FILE	"/sys/kernel/mm/numa/demotion_enabled"
@@ -63,7 +57,7 @@ enum {
 static const char *sys_root = "";
 
 /* Set by --sysfs-root or MTE_NUMA_ROOT: libnuma would describe another system. */
-static bool from_capture;
+bool from_capture;
 
 /* Problems with the files, reported as found and listed again in JSON output. */
 static struct {
@@ -73,7 +67,7 @@ static struct {
 
 /* messages */
 
-static void __attribute__((format(printf, 1, 2))) msg(const char *fmt, ...)
+void msg(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -84,7 +78,7 @@ static void __attribute__((format(printf, 1, 2))) msg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static void *xrealloc(void *p, size_t size)
+void *xrealloc(void *p, size_t size)
 {
 	p = realloc(p, size ? size : 1);
 	if (!p) {
@@ -94,7 +88,7 @@ static void *xrealloc(void *p, size_t size)
 	return p;
 }
 
-static void __attribute__((format(printf, 1, 2))) problem(const char *fmt, ...)
+void problem(const char *fmt, ...)
 {
 	va_list ap;
 	char *text;
@@ -174,7 +168,7 @@ static void sanitize(char *s)
 }
 
 /* The first line of @path without its newline, sanitized; 0 or -errno. */
-static int read_line(const char *path, char *buf, size_t size)
+int read_line(const char *path, char *buf, size_t size)
 {
 	FILE *f = sys_fopen(path, "r");
 	int err = 0;
@@ -203,13 +197,7 @@ static bool read_text(const char *path, char *buf, size_t size)
 	return !err;
 }
 
-/* A value read from a file: valid only if @ok. */
-struct num {
-	bool ok;
-	long long v;
-};
-
-static bool parse_count(const char *s, long long *v)
+bool parse_count(const char *s, long long *v)
 {
 	char *end;
 
@@ -221,7 +209,7 @@ static bool parse_count(const char *s, long long *v)
 }
 
 /* A non-negative decimal integer file: all the kernel's numbers here are. */
-static struct num read_num(const char *path)
+struct num read_num(const char *path)
 {
 	struct num n = { 0 };
 	char buf[64];
@@ -235,11 +223,6 @@ static struct num read_num(const char *path)
 }
 
 /* A physical address range as the kernel prints it: "0x140000000-0x147ffffff". */
-struct range {
-	bool ok;
-	unsigned long long start, end;
-};
-
 static bool parse_hex(const char *s, char **end, unsigned long long *v)
 {
 	if (*s < '0' || *s > '9')
@@ -395,11 +378,6 @@ static const char *format_nodes(const struct bitmask *set, char *buf, size_t siz
 
 /* A tiny JSON emitter: two-space indented, every string escaped. */
 
-struct json {
-	int depth;
-	bool first;	/* nothing emitted yet in the innermost container */
-};
-
 /* Anything outside printable ASCII is escaped, so the output stays valid JSON. */
 static void json_string(const char *s)
 {
@@ -430,7 +408,7 @@ static void json_member(struct json *j, const char *key)
 	j->first = false;
 }
 
-static void json_open(struct json *j, const char *key, char bracket)
+void json_open(struct json *j, const char *key, char bracket)
 {
 	json_member(j, key);
 	putchar(bracket);
@@ -438,7 +416,7 @@ static void json_open(struct json *j, const char *key, char bracket)
 	j->first = true;
 }
 
-static void json_close(struct json *j, char bracket)
+void json_close(struct json *j, char bracket)
 {
 	j->depth--;
 	if (!j->first)
@@ -449,7 +427,7 @@ static void json_close(struct json *j, char bracket)
 		putchar('\n');
 }
 
-static void json_str(struct json *j, const char *key, const char *s)
+void json_str(struct json *j, const char *key, const char *s)
 {
 	json_member(j, key);
 	if (s)
@@ -458,13 +436,13 @@ static void json_str(struct json *j, const char *key, const char *s)
 		fputs("null", stdout);
 }
 
-static void json_int(struct json *j, const char *key, long long v)
+void json_int(struct json *j, const char *key, long long v)
 {
 	json_member(j, key);
 	printf("%lld", v);
 }
 
-static void json_num(struct json *j, const char *key, struct num n)
+void json_num(struct json *j, const char *key, struct num n)
 {
 	if (n.ok)
 		json_int(j, key, n.v);
@@ -472,7 +450,17 @@ static void json_num(struct json *j, const char *key, struct num n)
 		json_str(j, key, NULL);
 }
 
-static void json_bool(struct json *j, const char *key, bool b)
+/* A measured figure; not-a-number (nothing measured) is null. */
+void json_double(struct json *j, const char *key, double v)
+{
+	json_member(j, key);
+	if (isfinite(v))
+		printf("%.6g", v);
+	else
+		fputs("null", stdout);
+}
+
+void json_bool(struct json *j, const char *key, bool b)
 {
 	json_member(j, key);
 	fputs(b ? "true" : "false", stdout);
@@ -490,7 +478,7 @@ static void json_nodes(struct json *j, const char *key, const struct bitmask *se
 	putchar(']');
 }
 
-static void json_problems(struct json *j)
+void json_problems(struct json *j)
 {
 	int i;
 
@@ -502,20 +490,12 @@ static void json_problems(struct json *j)
 
 /* The feature: /sys/kernel/mm/mte_tag_node */
 
-enum tag_mode {
-	MODE_UNKNOWN, MODE_NONE, MODE_OFF, MODE_ACTIVE, MODE_PLAIN, NR_MODES
-};
-
-static const char *const mode_names[NR_MODES] = {
+const char *const mode_names[NR_MODES] = {
 	[MODE_UNKNOWN] = "unknown",
 	[MODE_NONE] = "none",
 	[MODE_OFF] = "off",
 	[MODE_ACTIVE] = "active",
 	[MODE_PLAIN] = "plain",
-};
-
-enum block_count {
-	COUNT_TOTAL, COUNT_DATA, COUNT_EVACUATING, COUNT_TAGS, COUNT_RESERVED, NR_COUNTS
 };
 
 static const char *const count_names[NR_COUNTS] = {
@@ -526,22 +506,6 @@ static const char *const count_names[NR_COUNTS] = {
 	[COUNT_RESERVED] = "reserved",
 };
 
-struct region {
-	int id;
-	char name[128];
-	struct num node, block_size;
-	struct num blocks[NR_COUNTS];
-	struct range tag, data, online;
-};
-
-struct feature {
-	bool built;
-	enum tag_mode mode;
-	char reason[256];
-	struct num adistance;
-	struct region *regions;
-	int nr_regions;
-};
 
 static struct num read_region_num(int id, const char *file)
 {
@@ -589,7 +553,7 @@ static enum tag_mode read_mode(void)
 	return MODE_UNKNOWN;
 }
 
-static void load_feature(struct feature *f)
+void load_feature(struct feature *f)
 {
 	int *ids, i, nr;
 
@@ -613,7 +577,7 @@ static void load_feature(struct feature *f)
 }
 
 /* The region's node, or -1 if its file was unusable. */
-static int region_node(const struct region *r)
+int region_node(const struct region *r)
 {
 	return r->node.ok && r->node.v < MAX_NODES ? r->node.v : -1;
 }
@@ -630,7 +594,7 @@ static const struct region *region_on(const struct feature *f, int node)
 }
 
 /* Tag nodes are the regions' nodes, but only while MTE uses them: mode active. */
-static struct bitmask *tag_nodes(const struct feature *f)
+struct bitmask *tag_nodes(const struct feature *f)
 {
 	struct bitmask *set = nodes_new();
 	int i;
@@ -642,7 +606,7 @@ static struct bitmask *tag_nodes(const struct feature *f)
 }
 
 /* Why there is no tag node, as the end of a sentence. */
-static const char *why_no_tag_node(const struct feature *f)
+const char *why_no_tag_node(const struct feature *f)
 {
 	static char why[320];
 
@@ -918,7 +882,7 @@ static const char *num_size_str(struct num n, char *buf, size_t size)
 
 /* option parsing shared by the commands */
 
-static int __attribute__((format(printf, 2, 3)))
+int
 usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -932,7 +896,7 @@ usage_error(const char *cmd, const char *fmt, ...)
 }
 
 /* The usage error for what getopt_long returned as @c. */
-static int bad_option(const char *cmd, int c, char **argv)
+int bad_option(const char *cmd, int c, char **argv)
 {
 	const char *arg = argv[optind - 1];
 
@@ -942,7 +906,7 @@ static int bad_option(const char *cmd, int c, char **argv)
 }
 
 /* A number option in [@min, @max]. */
-static bool parse_option_num(const char *s, long long min, long long max, long long *v)
+bool parse_option_num(const char *s, long long min, long long max, long long *v)
 {
 	return parse_count(s, v) && *v >= min && *v <= max;
 }
@@ -1913,6 +1877,8 @@ static const char main_help[] =
 "  spill [on|off]                         show or switch demotion to lower tiers\n"
 "  run (--avoid-tag-nodes | --tag-nodes-only) -- CMD [ARGS...]\n"
 "                                         run CMD bound off or onto the tag nodes\n"
+"  bench [--json] [--quick] [--baseline FILE]\n"
+"                                         measure the performance bar's figures\n"
 "\n"
 "options:\n"
 "  --sysfs-root DIR  read /sys and /proc under DIR, e.g. a captured tree\n"
@@ -1929,6 +1895,7 @@ static const struct command {
 	{ "map", cmd_map },
 	{ "spill", cmd_spill },
 	{ "run", cmd_run },
+	{ "bench", cmd_bench },
 };
 
 /* Global options, up to the command; returns the command's index in argv, or -RC. */

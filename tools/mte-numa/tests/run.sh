@@ -407,8 +407,8 @@ says '^1 +4 +2 +2$'
 real --help
 exits 0
 says '^usage: mte-numa \[--sysfs-root DIR\] COMMAND'
-says_not 'bench'
-for cmd in status map spill run; do
+says '^  bench '
+for cmd in status map spill run bench; do
 	real "$cmd" --help
 	exits 0
 	says "^usage: mte-numa .*$cmd"
@@ -450,8 +450,36 @@ exits 2
 on active-one-region run --avoid-tag-nodes -- true
 exits 2
 warns 'run acts on this system'
+real bench --size 3
+exits 2
+warns -- '--size wants an even number'
+real bench --repeat 0
+exits 2
+real bench --frob
+exits 2
+warns "unknown option '--frob'"
+real bench extra
+exits 2
+on active-one-region bench
+exits 2
+warns 'bench measures this system'
+real bench --baseline "$tmp/none.json"
+exits 1
+warns 'cannot read'
+echo '{ "mode": "off" }' > "$tmp/nofigures.json"
+real bench --baseline "$tmp/nofigures.json"
+exits 1
+warns 'no first_touch figures'
 
 # --- run on this machine, which has no tag node
+
+if [ "$(uname -m)" != aarch64 ]; then
+	real bench --quick --json
+	exits 3
+	warns 'no MTE'
+else
+	skip "bench refuses a machine without MTE" "this machine is arm64"
+fi
 
 if [ -d /sys/kernel/mm/mte_tag_node ]; then
 	skip "run on a machine without tag nodes" "this machine has the feature"
