@@ -107,7 +107,7 @@ static const char mte_block_symbol[MTE_BLOCK_NR_STATES] = {
  *	tagged page
  * @busy: blocks whose evacuation failed on a page that would not move;
  *	reservations fail at once on them until @busy_expires
- * @busy_expires: when @busy is forgotten, in jiffies
+ * @busy_expires: when @busy is forgotten, in jiffies; 0 while @busy is empty
  * @lock: held across evacuation and release
  * @release_work: gives idle blocks back to data use
  * @kobj: /sys/kernel/mm/mte_tag_node/region<N>, N its index
@@ -506,16 +506,18 @@ static unsigned long data_run(const struct mte_tag_node *tn, unsigned long block
 /* Called with tn->lock held: is @block known not to evacuate for now? */
 static bool block_is_busy(struct mte_tag_node *tn, unsigned long block)
 {
-	if (time_after(jiffies, tn->busy_expires))
+	if (tn->busy_expires && time_after(jiffies, tn->busy_expires)) {
 		bitmap_zero(tn->busy, mte_tag_nr_blocks(tn->region));
+		WRITE_ONCE(tn->busy_expires, 0);
+	}
 	return test_bit(block, tn->busy);
 }
 
 /* Called with tn->lock held. */
 static void mark_block_busy(struct mte_tag_node *tn, unsigned long block)
 {
-	if (bitmap_empty(tn->busy, mte_tag_nr_blocks(tn->region)))
-		tn->busy_expires = jiffies + msecs_to_jiffies(MTE_TAG_BUSY_MS);
+	if (!tn->busy_expires)
+		WRITE_ONCE(tn->busy_expires, jiffies + msecs_to_jiffies(MTE_TAG_BUSY_MS));
 	set_bit(block, tn->busy);
 }
 
@@ -608,8 +610,9 @@ unsigned long mte_tag_busy_data_pages(void)
 
 	for (i = 0; i < mte_tag_node_count; i++) {
 		struct mte_tag_node *tn = &mte_tag_node_list[i];
+		unsigned long expires = READ_ONCE(tn->busy_expires);
 
-		if (tn->busy && time_before(jiffies, READ_ONCE(tn->busy_expires)))
+		if (expires && time_before(jiffies, expires))
 			pages += bitmap_weight(tn->busy, mte_tag_nr_blocks(tn->region)) *
 				 mte_tag_block_span(tn->region);
 	}

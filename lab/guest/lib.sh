@@ -40,6 +40,21 @@ timeout_scale() {
 # node_kb NODE FIELD: a field of /sys/devices/system/node/nodeN/meminfo in kB.
 node_kb() { awk -v f="$2:" '$3 == f { print $4 }' "/sys/devices/system/node/node$1/meminfo"; }
 
+# field OUTPUT KEY: the value mtex printed for KEY.
+field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
+
+# verify_field KEY: a line of the kernel's audit of the tag nodes.
+verify_field() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/mte_tag_node/verify; }
+
+# clean WHAT OUTPUT: mtex found contents and tags intact, and the verifier
+# clean while its memory was mapped.
+clean() {
+	check_eq "$1: contents preserved" "$(field "$2" bad_data)" 0
+	check_eq "$1: tags work" "$(field "$2" bad_tags)" 0
+	check_eq "$1: the verifier found no violation while it was mapped" \
+		"$(field "$2" verify_violations)" 0
+}
+
 # vmstat NAME: a /proc/vmstat counter (0 if absent).
 vmstat() { awk -v f="$1" '$1 == f { print $2; found = 1 } END { if (!found) print 0 }' /proc/vmstat; }
 

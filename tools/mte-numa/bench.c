@@ -37,10 +37,7 @@
 
 #include "mte-numa.h"
 #include "mix.h"
-
-#ifndef PROT_MTE
-#define PROT_MTE 0x20
-#endif
+#include "mte-uapi.h"
 
 #ifndef HWCAP2_MTE
 #define HWCAP2_MTE (1 << 18)

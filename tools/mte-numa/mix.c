@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "mix.h"
+#include "mte-uapi.h"
 
 const char *const mix_op_names[NR_MIX_OPS] = {
 	[MIX_ALLOC] = "alloc", [MIX_VERIFY] = "verify", [MIX_REWRITE] = "rewrite",
@@ -57,18 +58,6 @@ unsigned long mix_errors(const struct mix_counts *c)
 
 #ifdef __aarch64__
 
-#ifndef PROT_MTE
-#define PROT_MTE 0x20
-#endif
-#ifndef PR_MTE_TCF_SYNC
-#define PR_MTE_TCF_SYNC (1UL << 1)
-#endif
-#ifndef PR_MTE_TAG_SHIFT
-#define PR_MTE_TAG_SHIFT 3
-#endif
-#ifndef SEGV_MTESERR
-#define SEGV_MTESERR 9
-#endif
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
 #endif

@@ -9,17 +9,6 @@
 nid=$(cat /sys/kernel/mm/mte_tag_node/region0/node)
 thp=/sys/kernel/mm/transparent_hugepage
 
-# field OUTPUT KEY: the value mtex printed for KEY.
-field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
-
-# clean WHAT OUTPUT: contents and tags survived, and the verifier is clean.
-clean() {
-	check_eq "$1: contents preserved" "$(field "$2" bad_data)" 0
-	check_eq "$1: tags work" "$(field "$2" bad_tags)" 0
-	check_eq "$1: the verifier found no violation while it was mapped" \
-		"$(field "$2" verify_violations)" 0
-}
-
 # place MODE NODES KB SIZE: a tagged allocation must stay off the tag node.
 place() {
 	local t0=$(cut -d' ' -f1 /proc/uptime)
@@ -105,5 +94,5 @@ check "demotion: untagged pages were demoted (control)" \
 	[ "$(field "$out" untagged_on_tag_node)" -gt 0 ]
 clean demotion "$out"
 check_eq "the verifier is clean after the whole suite" \
-	"$(awk '$1 == "violations" { print $2 }' /sys/kernel/debug/mte_tag_node/verify)" 0
+	"$(verify_field violations)" 0
 done_testing

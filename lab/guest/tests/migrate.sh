@@ -5,14 +5,6 @@
 # DRAM and CPUs, each with its own tag node.
 . /lab/lib.sh
 
-field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
-clean() {
-	check_eq "$1: contents preserved" "$(field "$2" bad_data)" 0
-	check_eq "$1: tags work" "$(field "$2" bad_tags)" 0
-	check_eq "$1: the verifier found no violation while it was mapped" \
-		"$(field "$2" verify_violations)" 0
-}
-
 # The region whose data is node 2's memory, and its tag node.
 for r in /sys/kernel/mm/mte_tag_node/region*; do
 	start=$(sed 's/-.*//' "$r/data_range")
@@ -57,8 +49,6 @@ done
 check "the tag node's data was moved out of the blocks claimed" \
 	[ $(($(vmstat mte_tag_evacuated) - evacuated)) -gt 0 ]
 check "the tag node's data survived every evacuation" hold_finish /tmp/fill
-check_eq "no block is miscounted at the end" \
-	"$(awk '$1 == "miscounted" { print $2 }' /sys/kernel/debug/mte_tag_node/verify)" 0
-check_eq "the verifier is clean at the end" \
-	"$(awk '$1 == "violations" { print $2 }' /sys/kernel/debug/mte_tag_node/verify)" 0
+check_eq "no block is miscounted at the end" "$(verify_field miscounted)" 0
+check_eq "the verifier is clean at the end" "$(verify_field violations)" 0
 done_testing

@@ -9,8 +9,6 @@
 
 nid=$(cat /sys/kernel/mm/mte_tag_node/region0/node)
 dbg=/sys/kernel/debug/mte_tag_node
-field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
-verify_field() { awk -v k="$1" '$1 == k { print $2 }' $dbg/verify; }
 echo 0 > /sys/kernel/mm/mte_tag_node/release_delay_ms
 
 # Skipped evacuation: tags are written over the tag node's data.

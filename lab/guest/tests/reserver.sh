@@ -9,16 +9,6 @@
 nid=$(cat /sys/kernel/mm/mte_tag_node/region0/node)
 region=/sys/kernel/mm/mte_tag_node/region0
 dbg=/sys/kernel/debug/mte_tag_node
-field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
-verify_field() { awk -v k="$1" '$1 == k { print $2 }' $dbg/verify; }
-
-clean() {
-	check_eq "$1: contents preserved" "$(field "$2" bad_data)" 0
-	check_eq "$1: tags work" "$(field "$2" bad_tags)" 0
-	check_eq "$1: the verifier found no violation while it was mapped" \
-		"$(field "$2" verify_violations)" 0
-}
-
 # wait_for_release BASELINE: blocks in tag use fall back to BASELINE.
 wait_for_release() {
 	local i

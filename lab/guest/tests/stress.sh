@@ -22,8 +22,6 @@ dbg=/sys/kernel/debug/mte_tag_node
 trace=/sys/kernel/tracing/instances/stress
 seconds=$(sed -n 's/.*lab\.stress_seconds=\([0-9]*\).*/\1/p' /proc/cmdline)
 seconds=${seconds:-45}
-field() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
-verify_field() { awk -v k="$1" '$1 == k { print $2 }' $dbg/verify; }
 
 # wait_for_release BASELINE: blocks in tag use fall back to BASELINE.
 wait_for_release() {
@@ -68,17 +66,18 @@ diag "stress for $seconds s: 4 threads, MADV_PAGEOUT to zram, untagged objects p
 stress --seconds "$seconds" --threads 4 --pageout --tag-node "$nid" > /tmp/stress.out 2>&1
 rc=$?
 echo 0 > $trace/events/mte_tag_node/mte_tag_reserve/enable
+out=$(cat /tmp/stress.out)
 sed 's/^/# stress: /' /tmp/stress.out
 check_eq "the stress program exits 0" "$rc" 0
-check "it ran operations" [ "$(field /tmp/stress.out ops)" -gt 0 ]
+check "it ran operations" [ "$(field "$out" ops)" -gt 0 ]
 for k in checksum_errors tag_errors tag_faults child_failures syscall_failures; do
-	check_eq "no $k" "$(field /tmp/stress.out $k)" 0
+	check_eq "no $k" "$(field "$out" $k)" 0
 done
-check "it forked" [ "$(field /tmp/stress.out ops_fork)" -gt 0 ]
-check "it made untagged memory tagged" [ "$(field /tmp/stress.out ops_mprotect)" -gt 0 ]
-check "pages went to zram" [ "$(field /tmp/stress.out paged_out_pages)" -gt 0 ]
+check "it forked" [ "$(field "$out" ops_fork)" -gt 0 ]
+check "it made untagged memory tagged" [ "$(field "$out" ops_mprotect)" -gt 0 ]
+check "pages went to zram" [ "$(field "$out" paged_out_pages)" -gt 0 ]
 check "paged-out objects were verified after swap-in" \
-	[ "$(field /tmp/stress.out swapin_verifies)" -gt 0 ]
+	[ "$(field "$out" swapin_verifies)" -gt 0 ]
 check "pages were swapped in" [ $(($(vmstat pswpin) - swapped_in)) -gt 0 ]
 check "blocks were reserved" [ $(($(vmstat mte_tag_reserve) - reserved)) -gt 0 ]
 check "tag node pages were evacuated" [ $(($(vmstat mte_tag_evacuated) - evacuated)) -gt 0 ]

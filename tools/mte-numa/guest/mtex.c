@@ -37,15 +37,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef PROT_MTE
-#define PROT_MTE 0x20
-#endif
-#ifndef PR_MTE_TCF_SYNC
-#define PR_MTE_TCF_SYNC (1UL << 1)
-#endif
-#ifndef PR_MTE_TAG_SHIFT
-#define PR_MTE_TAG_SHIFT 3
-#endif
+#include "../mte-uapi.h"
+
 #ifndef MPOL_PREFERRED_MANY
 #define MPOL_PREFERRED_MANY 5
 #endif
