@@ -5,8 +5,6 @@
  */
 
 #include <kunit/test.h>
-#include <linux/delay.h>
-#include <linux/gfp.h>
 #include <linux/memory.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
@@ -403,114 +401,10 @@ static void zero_page_tag_block_is_held(struct kunit *test)
 	KUNIT_EXPECT_GT(test, page_count(page), 0);
 }
 
-/*
- * Cache maintenance, recorded for one block: the driver must drop the data
- * lines of each of its tag pages when it enters tag use, and write back
- * the tag lines of every data page it serves when it leaves (R20). Calls
- * for other blocks (reserved ahead, or by other tasks) are passed through
- * without being counted.
- */
-static struct {
-	const struct mte_tag_region *region;
-	unsigned long block;
-	atomic_t invalidated;
-	atomic_t cleaned;
-	const struct mte_tag_cache_ops *hw;
-} cmo;
-
-static bool pfn_in(unsigned long pfn, unsigned long start, unsigned long nr)
-{
-	return pfn >= start && pfn < start + nr;
-}
-
-static void record_invalidate_data(struct page *tag_page)
-{
-	if (pfn_in(page_to_pfn(tag_page), mte_tag_block_pfn(cmo.region, cmo.block),
-		   cmo.region->block_pages))
-		atomic_inc(&cmo.invalidated);
-	cmo.hw->invalidate_data(tag_page);
-}
-
-static void record_clean_tags(struct page *data_page)
-{
-	if (pfn_in(page_to_pfn(data_page), mte_tag_block_data_pfn(cmo.region, cmo.block),
-		   mte_tag_block_span(cmo.region)))
-		atomic_inc(&cmo.cleaned);
-	cmo.hw->clean_tags(data_page);
-}
-
-static const struct mte_tag_cache_ops recording_cache_ops = {
-	.invalidate_data = record_invalidate_data,
-	.clean_tags = record_clean_tags,
-};
-
-/* A page of the region's data whose tag block is in data use, or NULL. */
-static struct page *page_of_data_block(const struct mte_tag_region *r)
-{
-	int nid = pfn_to_nid(r->data_start), tries;
-	struct page *page = NULL, *skipped, *next;
-	LIST_HEAD(busy);
-
-	for (tries = 0; tries < 64; tries++) {
-		page = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE, 0);
-		if (!page || (mte_tag_serves_pfn(r, page_to_pfn(page)) &&
-			      !mte_tag_pages_ready(page, 1)))
-			break;
-		/* Held, or the allocator would hand it out again. */
-		list_add(&page->lru, &busy);
-		page = NULL;
-	}
-	list_for_each_entry_safe(skipped, next, &busy, lru)
-		__free_page(skipped);
-	return page;
-}
-
-static bool block_released_within(struct page *page, unsigned int ms)
-{
-	for (; ms; ms -= 20) {
-		if (!mte_tag_pages_ready(page, 1))
-			return true;
-		msleep(20);
-	}
-	return false;
-}
-
-static void cache_maintenance_on_transitions(struct kunit *test)
-{
-	const struct mte_tag_region *r = first_region(test);
-	struct page *page;
-
-	if (!mte_tag_node_active())
-		kunit_skip(test, "tag nodes are not active in this boot");
-	page = page_of_data_block(r);
-	KUNIT_ASSERT_NOT_NULL_MSG(test, page, "no free page whose tag block holds data");
-	cmo.region = r;
-	cmo.block = mte_tag_block_of(r, page_to_pfn(page));
-	atomic_set(&cmo.invalidated, 0);
-	atomic_set(&cmo.cleaned, 0);
-	cmo.hw = mte_tag_cache_ops;
-	mte_tag_cache_ops = &recording_cache_ops;
-
-	KUNIT_EXPECT_EQ(test, mte_tag_reserve_pages(page, 1), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&cmo.invalidated), r->block_pages);
-	KUNIT_EXPECT_EQ(test, atomic_read(&cmo.cleaned), 0);
-
-	/*
-	 * Never tagged: the block goes back within two release delays. The
-	 * freed page's memmap entry still names its block.
-	 */
-	__free_page(page);
-	KUNIT_EXPECT_TRUE(test, block_released_within(page, 10000));
-	KUNIT_EXPECT_EQ(test, atomic_read(&cmo.cleaned), mte_tag_block_span(r));
-	KUNIT_EXPECT_EQ(test, atomic_read(&cmo.invalidated), r->block_pages);
-	mte_tag_cache_ops = cmo.hw;
-}
-
 static struct kunit_case mte_tag_node_cases[] = {
 	KUNIT_CASE(memmap_lives_outside_tag_node),
 	KUNIT_CASE(tag_node_is_movable_only),
 	KUNIT_CASE(zero_page_tag_block_is_held),
-	KUNIT_CASE(cache_maintenance_on_transitions),
 	{}
 };
 
