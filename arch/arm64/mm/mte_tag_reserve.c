@@ -72,6 +72,12 @@ bool arch_protnone_needs_prepare(struct vm_area_struct *vma, struct folio *folio
 
 /* Candidates tried beyond the pages of busy blocks, for a pin that is new. */
 #define MTE_TAG_RELOCATION_TRIES	8
+/*
+ * At most this many pages of busy blocks are skipped for one relocation:
+ * when many blocks fail at once (a full tag node under churn), a fault
+ * gives up after a bounded amount of work and is retried instead.
+ */
+#define MTE_TAG_RELOCATION_MAX_SKIP	1024
 
 /*
  * A folio of @src's node and order whose tag storage is in tag use. A
@@ -82,7 +88,8 @@ bool arch_protnone_needs_prepare(struct vm_area_struct *vma, struct folio *folio
  */
 static struct folio *alloc_relocation_target(struct folio *src, unsigned long private)
 {
-	unsigned long i, tries = mte_tag_busy_data_pages() + MTE_TAG_RELOCATION_TRIES;
+	unsigned long i, tries = min(mte_tag_busy_data_pages(), MTE_TAG_RELOCATION_MAX_SKIP) +
+				 MTE_TAG_RELOCATION_TRIES;
 	struct folio *folio = NULL, *rejected, *next;
 	LIST_HEAD(rejects);
 	int ret;
