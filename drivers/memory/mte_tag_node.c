@@ -619,6 +619,28 @@ unsigned long mte_tag_busy_data_pages(void)
 	return pages;
 }
 
+/**
+ * mte_tag_wait_busy() - sleep until the busy blocks of a page's node expire
+ * @page: a data page whose tag storage could not be put in tag use, nor
+ *	the page moved elsewhere
+ *
+ * A caller that can make no progress while a block is busy waits here
+ * rather than retry at once: until the window ends, the same reservation
+ * would fail again without trying, and a retried fault would spin.
+ * Sleeps for at most MTE_TAG_BUSY_MS; a fatal signal ends the wait.
+ */
+void mte_tag_wait_busy(struct page *page)
+{
+	struct mte_tag_node *tn = node_serving(page_to_pfn(page));
+	unsigned long expires, now = jiffies;
+
+	if (!tn)
+		return;
+	expires = READ_ONCE(tn->busy_expires);
+	if (expires && time_before(now, expires))
+		schedule_timeout_killable(expires - now);
+}
+
 /* Tag cache lines of the served data may be dirty: write them out first. */
 static void clean_served_tags(const struct mte_tag_node *tn, unsigned long block)
 {

@@ -238,6 +238,7 @@ void __mte_tag_free_pages(struct page *page, unsigned int order);
 bool mte_tag_pages_ready(struct page *page, unsigned long nr_pages);
 int mte_tag_reserve_pages(struct page *page, unsigned long nr_pages);
 unsigned long mte_tag_busy_data_pages(void);
+void mte_tag_wait_busy(struct page *page);
 
 /**
  * mte_tag_page_get() - take tag storage for a page about to be tagged

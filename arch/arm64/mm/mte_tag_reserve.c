@@ -119,21 +119,24 @@ static struct folio *alloc_relocation_target(struct folio *src, unsigned long pr
  * pinned): move the folio to other memory of its node whose tag storage
  * is in use, so that the retried fault maps it at once. Drops the
  * caller's reference, which migration would take for a pin.
+ *
+ * Return: true if the folio moved.
  */
-static void relocate_folio(struct folio *folio)
+static bool relocate_folio(struct folio *folio)
 {
 	LIST_HEAD(folios);
 	bool isolated = isolate_folio_to_list(folio, &folios);
 
 	folio_put(folio);
 	if (!isolated)
-		return;
+		return false;
 	if (migrate_pages(&folios, alloc_relocation_target, NULL, 0, MIGRATE_SYNC,
 			  MR_NUMA_MISPLACED, NULL)) {
 		putback_movable_pages(&folios);
-		return;
+		return false;
 	}
 	count_vm_event(MTE_TAG_RELOCATED);
+	return true;
 }
 
 /**
@@ -143,13 +146,17 @@ static void relocate_folio(struct folio *folio)
  *	no page table lock held
  *
  * Sleeps. The caller retries the fault, which then maps the folio tagged.
+ * When neither the storage nor the folio can move (both hold pinned
+ * pages), the retry is put off until the busy block is tried again.
  */
 void arch_protnone_prepare(struct vm_area_struct *vma, struct folio *folio)
 {
-	if (reserve_folio_tag_storage(folio) == -EBUSY)
-		relocate_folio(folio);
-	else
+	struct page *page = folio_page(folio, 0);
+
+	if (reserve_folio_tag_storage(folio) != -EBUSY)
 		folio_put(folio);
+	else if (!relocate_folio(folio))
+		mte_tag_wait_busy(page);
 }
 
 /**

@@ -136,6 +136,21 @@ check "pinned: the moves are counted as relocations" \
 	[ $(($(vmstat mte_tag_relocated) - relocated)) -ge "$pinned" ]
 check_eq "pinned: the pages stayed on node 0" "$(field "$out" on_node)" 256
 check_eq "pinned: the pinned data survived" "$(field "$out" pinned_bad_data)" 0
+
+# The pages are pinned too, so neither they nor their blocks can move: the
+# access must wait (in MTE_TAG_BUSY_MS steps), not spin, until the pin goes.
+wait_for_release "$baseline"
+out=$(mtex stuck 0 "$nid" 64 $(($(node_kb "$nid" MemFree) - 1024)))
+diag "stuck: $(field "$out" stuck_cpu_ms) ms of CPU in 2 s;" \
+	"done $(field "$out" done_ms_after_drain) ms after the pin went"
+check "stuck: a page needs a pinned block" [ "$(field "$out" pages_in_pinned_blocks)" -ge 1 ]
+check_eq "stuck: the access waited for the pin" "$(field "$out" done_while_pinned)" 0
+check "stuck: it slept, under 300 ms of CPU in 2 s" [ "$(field "$out" stuck_cpu_ms)" -lt 300 ]
+check "stuck: it finished within 5 s of the pin going" \
+	[ "$(field "$out" done_ms_after_drain)" -lt 5000 ]
+clean stuck "$out"
+check_eq "stuck: the pages stayed on node 0" "$(field "$out" on_node)" 16
+check_eq "stuck: the pinned data survived" "$(field "$out" pinned_bad_data)" 0
 check "the blocks all went back to data use" wait_for_release "$baseline"
 check_eq "the verifier is clean at the end" "$(verify_field violations)" 0
 check_eq "no block is miscounted at the end" "$(verify_field miscounted)" 0

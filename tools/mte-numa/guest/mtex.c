@@ -14,6 +14,9 @@
  *   mtex pinned NODE TAGNODE KB TAGKB         KB untagged on NODE made tagged
  *                                             while TAGKB on TAGNODE pins
  *                                             every tag block it needs
+ *   mtex stuck NODE TAGNODE KB TAGKB          the same, with KB pinned too:
+ *                                             the access waits, not spins,
+ *                                             until the pipe is drained
  *   mtex hold KB DIR                          tagged and untagged memory held
  *                                             until DIR/go (for reclaim)
  *
@@ -26,13 +29,16 @@
 #include <fcntl.h>
 #include <numa.h>
 #include <numaif.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -629,6 +635,103 @@ static int cmd_pinned(char **argv)
 	return 0;
 }
 
+struct toucher {
+	char *p;
+	size_t len;
+	volatile int done;
+};
+
+/* Reads every page: each read is a hinting fault that needs tag storage. */
+static void *touch_pages(void *arg)
+{
+	struct toucher *t = arg;
+	volatile char sink;
+	size_t i;
+
+	for (i = 0; i < t->len; i += PAGE)
+		sink = t->p[i];
+	(void)sink;
+	t->done = 1;
+	return NULL;
+}
+
+static long cpu_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Gives back the references a pipe holds on vmspliced pages. */
+static void drain(int read_fd)
+{
+	char buf[PAGE];
+
+	fcntl(read_fd, F_SETFL, O_NONBLOCK);
+	while (read(read_fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/*
+ * As pinned, but the pages made tagged are pinned as well: neither their
+ * tag blocks nor they can move, and the first access can make no progress
+ * until the pipe holding them is drained. Meanwhile it must sleep: the CPU
+ * time of the process over two seconds is reported.
+ */
+static int cmd_stuck(char **argv)
+{
+	size_t len = strtoul(argv[2], NULL, 0) * 1024, tlen = strtoul(argv[3], NULL, 0) * 1024;
+	struct region r = read_region(atoi(argv[1]));
+	char *p = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char *t = map(tlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	int pagemap = open("/proc/self/pagemap", O_RDONLY), data_pipe[2];
+	struct toucher toucher = { p, len, 0 };
+	struct iovec iov = { p, len };
+	pthread_t thread;
+	struct pins pins;
+	long cpu, start;
+
+	if (pagemap < 0 || pipe(data_pipe) || fcntl(data_pipe[1], F_SETPIPE_SZ, 1 << 20) < 0)
+		die("stuck");
+	madvise(p, len, MADV_NOHUGEPAGE);
+	madvise(t, tlen, MADV_NOHUGEPAGE);
+	set_policy(p, len, MPOL_BIND, argv[0], 0);
+	set_policy(t, tlen, MPOL_BIND, argv[1], 0);
+	fill(p, len, 16);
+	fill(t, tlen, 17);
+	pins = index_tag_pages(&r, pagemap, t, tlen);
+	report("pages_in_pinned_blocks", pin_needed_blocks(&r, pagemap, &pins, p, len, t));
+	if (vmsplice(data_pipe[1], &iov, 1, 0) != (ssize_t)len)
+		die("vmsplice");
+	if (mprotect(p, len, PROT_READ | PROT_WRITE | PROT_MTE))
+		die("mprotect");
+	if (pthread_create(&thread, NULL, touch_pages, &toucher))
+		die("pthread_create");
+	usleep(200000);
+	cpu = cpu_ms();
+	sleep(2);
+	report("stuck_cpu_ms", cpu_ms() - cpu);
+	report("done_while_pinned", toucher.done);
+	start = now_ms();
+	drain(data_pipe[0]);
+	pthread_join(thread, NULL);
+	report("done_ms_after_drain", now_ms() - start);
+	report_made_tagged(p, len, 16);
+	report("on_node", pages_on_nodes(p, len, argv[0]));
+	report("pinned_bad_data", bad_data(t, tlen, 17));
+	return 0;
+}
+
 /* Tagged and untagged memory held while the test reclaims around us. */
 static int cmd_hold(char **argv)
 {
@@ -657,7 +760,7 @@ static const struct {
 	{ "mbind_move", 2, cmd_mbind_move }, { "migrate_pages", 2, cmd_migrate_pages },
 	{ "mprotect", 2, cmd_mprotect }, { "memfd", 2, cmd_memfd },
 	{ "cow", 2, cmd_cow }, { "collapse", 1, cmd_collapse }, { "hold", 2, cmd_hold },
-	{ "pinned", 4, cmd_pinned },
+	{ "pinned", 4, cmd_pinned }, { "stuck", 4, cmd_stuck },
 };
 
 int main(int argc, char **argv)
