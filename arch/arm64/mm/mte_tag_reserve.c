@@ -9,8 +9,8 @@
  * lock, where nothing may sleep, so the work is split:
  *
  * - Sleepable paths reserve ahead: the allocation of a folio for a VM_MTE
- *   VMA (anonymous faults, COW, collapse) and the destination of a tagged
- *   folio's migration.
+ *   VMA (anonymous faults, COW, collapse), swap-in before the tags are
+ *   restored and the destination of a tagged folio's migration.
  * - mte_sync_tags() only counts pages against blocks already in tag use.
  *   When it cannot, the entry is installed PROT_NONE, and the NUMA hinting
  *   fault that follows reserves the blocks and retries.
@@ -39,14 +39,15 @@ static int reserve_folio_tag_storage(struct folio *folio)
 }
 
 /**
- * arch_prepare_vma_folio() - reserve tag storage for a new VM_MTE folio
- * @vma: the VMA the folio was allocated for
- * @folio: the new folio, not mapped yet
+ * arch_prepare_vma_folio() - reserve tag storage for a VM_MTE folio
+ * @vma: the VMA the folio is for
+ * @folio: a new folio or one read from swap, not mapped in @vma yet
  *
- * Called where the allocation may sleep, so that mapping the folio (or
- * copying tags into it, for COW and collapse) finds its tag storage in
- * use. Failure is not fatal: mte_sync_tags() then maps the folio PROT_NONE
- * and the hinting fault tries again.
+ * Called where the caller may sleep, so that mapping the folio (or
+ * copying tags into it, for COW and collapse, or restoring them on
+ * swap-in) finds its tag storage in use. Failure is not fatal:
+ * mte_sync_tags() then maps the folio PROT_NONE and the hinting fault
+ * tries again.
  */
 void arch_prepare_vma_folio(struct vm_area_struct *vma, struct folio *folio)
 {
