@@ -77,21 +77,33 @@ stage kernel tap_of "lab kernel builds" "$LAB_TOP/lab/kernel.sh" build lab
 stage static "$LAB_TOP/lab/static.sh"
 stage initramfs tap_of "initramfs builds" "$LAB_TOP/lab/initramfs.sh"
 
-stage boot-default boot default tagnode lab --kunit
-for s in flat two; do stage "boot-$s" boot "$s" tagnode lab; done
-for s in default off nomte notag; do stage "demo-$s" boot "$s" demo lab; done
-for s in $(awk '$1 ~ /^bad-/ { print $1 }' "$LAB_TOP/lab/scenarios/list"); do
-	stage "binding-$s" boot "$s" binding lab
-done
-stage tool boot default tool lab
-for s in off notag; do stage "tool-$s" boot "$s" tool-absent lab; done
-stage exclusion boot default exclusion lab
-stage reserver boot default reserver lab
-stage migrate boot two migrate lab
-stage model boot default model lab
-stage stress stress_boot default lab
-stage selftests selftests_on_off lab
-for s in kvm kvm-off; do stage "$s" boot "$s" kvm lab; done
+# The boots run in two lanes of stages, each lane in order. Most guest tests
+# keep one vCPU busy, so two QEMUs share the two host cores well; the lanes
+# are about equally long.
+boot_lane() {
+	stage boot-default boot default tagnode lab --kunit
+	for s in flat two; do stage "boot-$s" boot "$s" tagnode lab; done
+	for s in default off nomte notag; do stage "demo-$s" boot "$s" demo lab; done
+	for s in $(awk '$1 ~ /^bad-/ { print $1 }' "$LAB_TOP/lab/scenarios/list"); do
+		stage "binding-$s" boot "$s" binding lab
+	done
+	stage exclusion boot default exclusion lab
+	stage stress stress_boot default lab
+}
+
+feature_lane() {
+	stage selftests selftests_on_off lab
+	stage tool boot default tool lab
+	for s in off notag; do stage "tool-$s" boot "$s" tool-absent lab; done
+	stage reserver boot default reserver lab
+	stage migrate boot two migrate lab
+	stage model boot default model lab
+	for s in kvm kvm-off; do stage "$s" boot "$s" kvm lab; done
+}
+
+boot_lane &
+feature_lane &
+wait
 
 if [ $extended = 1 ]; then
 	stage debug-kernel tap_of "debug kernel builds" "$LAB_TOP/lab/kernel.sh" build debug

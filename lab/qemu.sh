@@ -43,14 +43,20 @@ dtb=$dtbdir/$scenario.dtb
 # QEMU's tree depends on its version as well as on the machine options.
 key=$( { echo "$machine"; qemu-system-aarch64 --version; } | sha1sum | cut -c1-12)
 base=$dtbdir/base-$key.dtb
-# shellcheck disable=SC2086
-[ -s "$base" ] || qemu-system-aarch64 $machine -machine dumpdtb="$base" -display none >/dev/null 2>&1
+# Boots run two at a time (lab/check.sh): files are written under a name of
+# their own, then renamed, so that a reader never sees one half written.
+if [ ! -s "$base" ]; then
+	# shellcheck disable=SC2086
+	qemu-system-aarch64 $machine -machine dumpdtb="$base.$$" -display none >/dev/null 2>&1
+	mv "$base.$$" "$base"
+fi
 # The scenario's fragment is appended to QEMU's own device tree as source,
 # so its nodes keep their order (the kernel takes regions in tree order).
 {
 	dtc -q -I dtb -O dts "$base"
 	[ "$overlay" = - ] || cat "$LAB_TOP/lab/scenarios/$overlay.dtsi"
-} | dtc -q -I dts -O dtb -o "$dtb" -
+} | dtc -q -I dts -O dtb -o "$dtb.$$" -
+mv "$dtb.$$" "$dtb"
 
 logdir=$LAB_LOGS/$variant; mkdir -p "$logdir"
 log=$logdir/$scenario.$plan.log
