@@ -503,6 +503,7 @@ static const char *const count_names[NR_COUNTS] = {
 	[COUNT_DATA] = "data",
 	[COUNT_EVACUATING] = "evacuating",
 	[COUNT_TAGS] = "tags",
+	[COUNT_RELEASING] = "releasing",
 	[COUNT_RESERVED] = "reserved",
 };
 
@@ -972,9 +973,22 @@ static void print_region_node(const struct region *r, const struct topology *t)
 	numa_bitmask_free(set);
 }
 
+/* "32768 total: 32510 data, 2 evacuating, 256 tags, 0 releasing, 0 reserved" */
+static void print_block_counts(const struct region *r)
+{
+	char buf[24];
+	int i;
+
+	printf("  %-13s %s total:", "blocks", num_str(r->blocks[COUNT_TOTAL], buf, sizeof(buf)));
+	for (i = COUNT_DATA; i < NR_COUNTS; i++)
+		printf("%s %s %s", i > COUNT_DATA ? "," : "",
+		       num_str(r->blocks[i], buf, sizeof(buf)), count_names[i]);
+	putchar('\n');
+}
+
 static void print_region(const struct region *r, const struct topology *t)
 {
-	char buf[NR_COUNTS][24], size[32];
+	char size[32];
 
 	printf("\nregion%d  %s\n", r->id, r->name[0] ? r->name : "?");
 	print_region_node(r, t);
@@ -982,12 +996,7 @@ static void print_region(const struct region *r, const struct topology *t)
 	print_range("data range", &r->data);
 	print_range("online range", &r->online);
 	printf("  %-13s %s\n", "block size", num_size_str(r->block_size, size, sizeof(size)));
-	printf("  %-13s %s total: %s data, %s evacuating, %s tags, %s reserved\n", "blocks",
-	       num_str(r->blocks[COUNT_TOTAL], buf[0], sizeof(buf[0])),
-	       num_str(r->blocks[COUNT_DATA], buf[1], sizeof(buf[1])),
-	       num_str(r->blocks[COUNT_EVACUATING], buf[2], sizeof(buf[2])),
-	       num_str(r->blocks[COUNT_TAGS], buf[3], sizeof(buf[3])),
-	       num_str(r->blocks[COUNT_RESERVED], buf[4], sizeof(buf[4])));
+	print_block_counts(r);
 }
 
 static void print_feature(const struct feature *f, int spill)
@@ -1227,18 +1236,26 @@ static const char map_help[] =
 TAG_DEBUG_DIR "/regionN/block_map (needs debugfs\n"
 "mounted, and root). One character stands for one block, or for a group of\n"
 "blocks when the region has more blocks than W: the group shows its worst\n"
-"block, T > E > ? > - > . A legend and per-state counts follow.\n"
+"block, T > R > E > ? > - > . A legend and per-state counts follow.\n"
 "\n"
 "  --json        print one JSON object instead\n"
 "  --region N    only region N\n"
 "  --width W     at most W characters per region (default 64)\n"
 "  -h, --help    this help\n";
 
+/* The kernel's states in the order of its legend, which the summary and JSON keep. */
 enum block_state {
-	BLOCK_DATA, BLOCK_EVACUATING, BLOCK_TAGS, BLOCK_RESERVED, BLOCK_UNKNOWN, NR_BLOCK_STATES
+	BLOCK_DATA, BLOCK_EVACUATING, BLOCK_TAGS, BLOCK_RELEASING, BLOCK_RESERVED, BLOCK_UNKNOWN,
+	NR_BLOCK_STATES
 };
 
-/* @rank orders the states for a group of blocks: the highest shows. */
+/*
+ * @rank orders the states for a group of blocks: the highest shows, so a
+ * group shows its block nearest to tag use. Tags first; releasing next, as
+ * its pages stay the driver's, tags and all, until they are given back;
+ * then evacuating, which holds no tags yet. Unknown, from a garbled file,
+ * must hide none of those, yet shows over the settled reserved and data.
+ */
 static const struct {
 	char symbol;
 	const char *name;
@@ -1246,10 +1263,15 @@ static const struct {
 } block_states[NR_BLOCK_STATES] = {
 	[BLOCK_DATA] = { '.', "data", 0 },
 	[BLOCK_EVACUATING] = { 'E', "evacuating", 3 },
-	[BLOCK_TAGS] = { 'T', "tags", 4 },
+	[BLOCK_TAGS] = { 'T', "tags", 5 },
+	[BLOCK_RELEASING] = { 'R', "releasing", 4 },
 	[BLOCK_RESERVED] = { '-', "reserved", 1 },
 	[BLOCK_UNKNOWN] = { '?', "unknown", 2 },
 };
+
+/* The legend of the kernel's block_map: the drawn map keeps its symbols. */
+static const char kernel_legend[] =
+	". data  E evacuating  T tags  R releasing  - reserved (not hot-plugged)";
 
 struct block_map {
 	const struct region *region;
@@ -1413,15 +1435,12 @@ static char *draw_map(const struct block_map *m, unsigned long per)
 
 static void print_summary(const struct block_map *m)
 {
-	static const enum block_state order[] = { BLOCK_DATA, BLOCK_EVACUATING, BLOCK_TAGS,
-						   BLOCK_RESERVED, BLOCK_UNKNOWN };
-	size_t i;
+	int i;
 
 	printf("  summary:");
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if (order[i] != BLOCK_UNKNOWN || m->count[order[i]])
-			printf("%s %lu %s", i ? "," : "", m->count[order[i]],
-			       block_states[order[i]].name);
+	for (i = 0; i < NR_BLOCK_STATES; i++)
+		if (i != BLOCK_UNKNOWN || m->count[i])
+			printf("%s %lu %s", i ? "," : "", m->count[i], block_states[i].name);
 	putchar('\n');
 }
 
@@ -1447,9 +1466,8 @@ static void map_text(const struct block_map *maps, int nr, unsigned long width)
 		unknown |= m->count[BLOCK_UNKNOWN] > 0;
 		free(line);
 	}
-	printf("legend: . data  E evacuating  T tags  - reserved (not hot-plugged)%s\n",
-	       unknown ? "  ? unknown" : "");
-	printf("a character shows the worst block of its group: T > E > %s- > .\n",
+	printf("legend: %s%s\n", kernel_legend, unknown ? "  ? unknown" : "");
+	printf("a character shows the worst block of its group: T > R > E > %s- > .\n",
 	       unknown ? "? > " : "");
 }
 

@@ -70,7 +70,8 @@ enum tag_mode {
 extern const char *const mode_names[NR_MODES];
 
 enum block_count {
-	COUNT_TOTAL, COUNT_DATA, COUNT_EVACUATING, COUNT_TAGS, COUNT_RESERVED, NR_COUNTS
+	COUNT_TOTAL, COUNT_DATA, COUNT_EVACUATING, COUNT_TAGS, COUNT_RELEASING, COUNT_RESERVED,
+	NR_COUNTS
 };
 
 struct region {

@@ -154,7 +154,7 @@ for name in $names; do
 	map)
 		total=$(cat $top/region0/blocks_total)
 		expect map 1 "mte-numa map" "^region0 $(cat $top/region0/name)  node $nid  $total blocks of 4 KiB"
-		expect map 1 "mte-numa map" "^  summary: $(cat $top/region0/blocks_data) data, $(cat $top/region0/blocks_evacuating) evacuating, $(cat $top/region0/blocks_tags) tags, $(cat $top/region0/blocks_reserved) reserved\$" \
+		expect map 1 "mte-numa map" "^  summary: $(cat $top/region0/blocks_data) data, $(cat $top/region0/blocks_evacuating) evacuating, $(cat $top/region0/blocks_tags) tags, $(cat $top/region0/blocks_releasing) releasing, $(cat $top/region0/blocks_reserved) reserved\$" \
 			"counts the blocks as sysfs does"
 		expect map 2 "--json" "^      \"blocks\": $total,\$"
 		expect map 3 "block_map" "^# $(cat $top/region0/name) node $nid blocks $total block_size $(cat $top/region0/block_size)\$" ;;

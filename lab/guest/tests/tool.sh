@@ -167,7 +167,7 @@ if [ "$mode" = active ]; then
 	check_eq "the node without CPUs is region0's node" "$cpuless" "$nid"
 	# Counts may move while a block is released: compare with one reading.
 	blocks() {
-		echo "$(cat $top/region0/blocks_total) total: $(cat $top/region0/blocks_data) data, $(cat $top/region0/blocks_evacuating) evacuating, $(cat $top/region0/blocks_tags) tags, $(cat $top/region0/blocks_reserved) reserved"
+		echo "$(cat $top/region0/blocks_total) total: $(cat $top/region0/blocks_data) data, $(cat $top/region0/blocks_evacuating) evacuating, $(cat $top/region0/blocks_tags) tags, $(cat $top/region0/blocks_releasing) releasing, $(cat $top/region0/blocks_reserved) reserved"
 	}
 
 	tool status
@@ -198,7 +198,7 @@ if [ "$mode" = active ]; then
 		jcheck "regions.0.$f" "\"$(cat $top/region0/$f)\""
 	done
 	jcheck regions.0.block_size "$(cat $top/region0/block_size)"
-	for f in total data evacuating tags reserved; do
+	for f in total data evacuating tags releasing reserved; do
 		jcheck "regions.0.blocks.$f" "$(cat $top/region0/blocks_$f)"
 	done
 	jcheck tiers.0.tier "$(tier_of 0)"
@@ -210,9 +210,9 @@ if [ "$mode" = active ]; then
 	exits 0
 	quiet
 	says "^region0 $(cat $top/region0/name)  node $nid  $total blocks of 4 KiB, $(( (total + 63) / 64 )) per character\$"
-	says "^  [.ET-]{64}\$"
-	says "^  summary: $(cat $top/region0/blocks_data) data, $(cat $top/region0/blocks_evacuating) evacuating, $(cat $top/region0/blocks_tags) tags, $(cat $top/region0/blocks_reserved) reserved\$"
-	says '^legend: \. data  E evacuating  T tags  - reserved \(not hot-plugged\)$'
+	says "^  [.ETR-]{64}\$"
+	says "^  summary: $(cat $top/region0/blocks_data) data, $(cat $top/region0/blocks_evacuating) evacuating, $(cat $top/region0/blocks_tags) tags, $(cat $top/region0/blocks_releasing) releasing, $(cat $top/region0/blocks_reserved) reserved\$"
+	says '^legend: \. data  E evacuating  T tags  R releasing  - reserved \(not hot-plugged\)$'
 	tool map --region 0 --width 100000
 	exits 0
 	grep -v '^#' $raw | cut -c10- | tr -d '\n' > $t/raw
@@ -230,6 +230,7 @@ if [ "$mode" = active ]; then
 	check_eq "$what: regions.0.map is the raw map" "$(jget $t/json regions.0.map)" "\"$(cat $t/raw)\""
 	jcheck regions.0.counts.tags "$(tr -cd T < $t/raw | wc -c)"
 	jcheck regions.0.counts.data "$(tr -cd . < $t/raw | wc -c)"
+	jcheck regions.0.counts.releasing "$(tr -cd R < $t/raw | wc -c)"
 	jcheck problems "[]"
 	tool map --region 1
 	exits 2

@@ -127,7 +127,7 @@ says 'tag range +0x140000000-0x147ffffff \(128 MiB\)$'
 says 'data range +0x40000000-0x13fffffff \(4 GiB\)$'
 says 'online range +0x140000000-0x147ffffff \(128 MiB\)$'
 says 'block size +4 KiB$'
-says 'blocks +32768 total: 32510 data, 2 evacuating, 256 tags, 0 reserved$'
+says 'blocks +32768 total: 32510 data, 2 evacuating, 256 tags, 0 releasing, 0 reserved$'
 says '^  mte_tag_reserve +258$'
 says '^  mte_tag_relocated +41$'
 
@@ -143,7 +143,7 @@ json 'd["nodes"][1]["tag_node"]' 'true'
 json 'd["nodes"][1]["memory_bytes"]' '134217728'
 json 'd["regions"][0]["demoted_from"]' '[0]'
 json 'd["regions"][0]["tag_range"]' '"0x140000000-0x147ffffff"'
-json 'd["regions"][0]["blocks"]' '{"total": 32768, "data": 32510, "evacuating": 2, "tags": 256, "reserved": 0}'
+json 'd["regions"][0]["blocks"]' '{"total": 32768, "data": 32510, "evacuating": 2, "tags": 256, "releasing": 0, "reserved": 0}'
 json 'd["vmstat"]["mte_tag_reserve"]' '258'
 json 'd["problems"]' '[]'
 
@@ -152,9 +152,9 @@ exits 0
 quiet
 says '^region0 tag-storage@140000000  node 1  32768 blocks of 4 KiB, 512 per character$'
 says '^  \.{16}TT\.{21}E\.{18}T\.{5}$'
-says '^  summary: 32510 data, 2 evacuating, 256 tags, 0 reserved$'
-says '^legend: \. data  E evacuating  T tags  - reserved \(not hot-plugged\)$'
-says 'T > E > - > \.$'
+says '^  summary: 32510 data, 2 evacuating, 256 tags, 0 releasing, 0 reserved$'
+says '^legend: \. data  E evacuating  T tags  R releasing  - reserved \(not hot-plugged\)$'
+says 'T > R > E > - > \.$'
 
 on active-one-region map --json --width 100000
 exits 0
@@ -201,6 +201,39 @@ what="MTE_NUMA_ROOT=active-one-region status"
 exits 0
 says '^tag nodes +1$'
 
+# --- releasing: blocks of freed tagged memory on their way back to data
+
+on releasing status
+exits 0
+quiet
+says 'blocks +32768 total: 32684 data, 3 evacuating, 64 tags, 17 releasing, 0 reserved$'
+
+on releasing status --json
+exits 0
+json_valid
+json 'd["regions"][0]["blocks"]' '{"total": 32768, "data": 32684, "evacuating": 3, "tags": 64, "releasing": 17, "reserved": 0}'
+json 'd["problems"]' '[]'
+
+# R is a known state, not a malformed map; a group shows T over R, R over E.
+on releasing map --width 64
+exits 0
+quiet
+says '^  \.{16}T\.{3}R\.{19}R\.{9}E\.{13}$'
+says '^  summary: 32684 data, 3 evacuating, 64 tags, 17 releasing, 0 reserved$'
+says '^legend: \. data  E evacuating  T tags  R releasing  - reserved \(not hot-plugged\)$'
+says_not '\? unknown'
+
+on releasing map --json --width 100000
+exits 0
+json_valid
+json '[d["regions"][0]["map"].count(c) for c in ".ETR-"]' '[32684, 3, 64, 17, 0]'
+json 'd["regions"][0]["map"][10239:10249]' '".RRRRRRRR."'
+json 'd["regions"][0]["counts"]' '{"data": 32684, "evacuating": 3, "tags": 64, "releasing": 17, "reserved": 0, "unknown": 0}'
+json 'd["problems"]' '[]'
+
+on releasing map --json --width 10
+json 'd["regions"][0]["map"]' '"..TR..RE.."'
+
 # --- two-regions: two DRAM nodes, each with its tag node
 
 on two-regions status
@@ -212,7 +245,7 @@ says '^3 +128 MiB +no +5 +- +tag node \(region1\)$'
 says '^region1  tag-storage@248000000$'
 says 'node +3, tier 5, demotion target of 0,2, demotes to -$'
 says 'data range +0x148000000-0x247ffffff \(4 GiB\)$'
-says 'blocks +32768 total: 32639 data, 1 evacuating, 128 tags, 0 reserved$'
+says 'blocks +32768 total: 32639 data, 1 evacuating, 128 tags, 0 releasing, 0 reserved$'
 
 on two-regions status --json
 json_valid
@@ -225,7 +258,7 @@ on two-regions map --width 64
 exits 0
 says '^region1 tag-storage@248000000  node 3  32768 blocks of 4 KiB, 512 per character$'
 says '^  \.{8}T\.{54}T$'
-says '^  summary: 32639 data, 1 evacuating, 128 tags, 0 reserved$'
+says '^  summary: 32639 data, 1 evacuating, 128 tags, 0 releasing, 0 reserved$'
 
 on two-regions map --region 1
 exits 0
@@ -279,7 +312,7 @@ json '(d["nodes"][1]["region"], d["nodes"][1]["tag_node"])' '[0, false]'
 on plain map
 exits 0
 says '^  \.{64}$'
-says '^  summary: 32768 data, 0 evacuating, 0 tags, 0 reserved$'
+says '^  summary: 32768 data, 0 evacuating, 0 tags, 0 releasing, 0 reserved$'
 
 on plain spill
 says '^0 +4 +1 +-$'
@@ -315,7 +348,7 @@ warns 'node1/meminfo unreadable'
 warns 'memory_tiering unreadable'
 says '^1 +\? +no +- +- +tag node \(region0\)$'
 says 'online range +\?$'
-says 'blocks +32768 total: 32704 data, 0 evacuating, \? tags, 0 reserved$'
+says 'blocks +32768 total: 32704 data, 0 evacuating, \? tags, 0 releasing, 0 reserved$'
 
 on partial status --json
 exits 0
@@ -345,7 +378,7 @@ exits 1
 warns 'region0/block_map: no valid header'
 warns 'cannot read /sys/kernel/debug/mte_tag_node/region1/block_map: .*mount debugfs'
 says '^region0 tag-storage@140000000  node 1  32768 blocks of 4 KiB'
-says '^  summary: 32640 data, 0 evacuating, 128 tags, 0 reserved$'
+says '^  summary: 32640 data, 0 evacuating, 128 tags, 0 releasing, 0 reserved$'
 at "$tmp/maps" map --json
 exits 1
 json_valid
@@ -362,7 +395,7 @@ warns 'region0/tag_range malformed'
 warns 'has_memory malformed: "0-"'
 warns 'memory_tier5/nodelist malformed'
 warns 'mte_tag_reserve malformed: "abc"'
-says 'blocks +\? total: \? data, \? evacuating, \? tags, 0 reserved$'
+says 'blocks +\? total: \? data, \? evacuating, \? tags, 0 releasing, 0 reserved$'
 
 on malformed status --json
 exits 0
@@ -376,8 +409,9 @@ exits 0
 warns 'block_map: 1 malformed rows skipped'
 warns 'block_map truncated or malformed: 26474 of 32768 blocks unknown'
 says '^  T\.{11}\?{52}$'
-says 'summary: 6278 data, 0 evacuating, 16 tags, 0 reserved, 26474 unknown$'
+says 'summary: 6278 data, 0 evacuating, 16 tags, 0 releasing, 0 reserved, 26474 unknown$'
 says '\? unknown$'
+says 'T > R > E > \? > - > \.$'
 
 on malformed map --json
 json_valid
@@ -392,7 +426,7 @@ warns 'demotion_enabled malformed: "maybe"'
 on unaligned status
 exits 0
 says 'online range +0x1c8000000-0x1cfffffff \(128 MiB\)$'
-says 'blocks +49152 total: 32640 data, 0 evacuating, 128 tags, 16384 reserved$'
+says 'blocks +49152 total: 32640 data, 0 evacuating, 128 tags, 0 releasing, 16384 reserved$'
 says 'node +2, tier 5, demotion target of 0-1, demotes to -$'
 
 on unaligned map --width 64
