@@ -3,11 +3,12 @@
 #
 #   lab/check.sh [--extended]
 #
-# Stages: host unit tests of the tool, static checks, the kernel build,
-# then boots of the lab scenarios: KUnit at boot, guest TAP tests (the
-# admin guide's recipes and mte-numa among them), the upstream arm64 MTE
-# selftests, the malformed-binding variants, the stress (with mte-numa
-# bench --quick). Each stage writes TAP to build/results/STAGE.tap.
+# Stages: host unit tests of the tool, static checks, the kernel builds
+# (the lab kernel, and one with hardware tag-based KASAN, which turns the
+# feature off), then boots of the lab scenarios: KUnit at boot, guest TAP
+# tests (the admin guide's recipes and mte-numa among them), the upstream
+# arm64 MTE selftests, the malformed-binding variants, the stress (with
+# mte-numa bench --quick). Each stage writes TAP to build/results/STAGE.tap.
 # --extended also builds and boots the debug kernel (lockdep, DEBUG_VM,
 # KASAN, DEBUG_ATOMIC_SLEEP).
 set -uo pipefail
@@ -74,6 +75,7 @@ stress_boot() {
 stage host-tool make -s -C "$LAB_TOP/tools/mte-numa" test
 stage deps tap_of "build dependencies are installed" "$LAB_TOP/lab/deps.sh"
 stage kernel tap_of "lab kernel builds" "$LAB_TOP/lab/kernel.sh" build lab
+stage kernel-kasanhw tap_of "HW tag-based KASAN kernel builds" "$LAB_TOP/lab/kernel.sh" build kasanhw
 stage static "$LAB_TOP/lab/static.sh"
 stage initramfs tap_of "initramfs builds" "$LAB_TOP/lab/initramfs.sh"
 
@@ -84,6 +86,7 @@ boot_lane() {
 	stage boot-default boot default tagnode lab --kunit
 	for s in flat two; do stage "boot-$s" boot "$s" tagnode lab; done
 	for s in default off nomte notag; do stage "demo-$s" boot "$s" demo lab; done
+	stage demo-kasanhw boot kasanhw demo kasanhw --kunit
 	for s in $(awk '$1 ~ /^bad-/ { print $1 }' "$LAB_TOP/lab/scenarios/list"); do
 		stage "binding-$s" boot "$s" binding lab
 	done

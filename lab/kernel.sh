@@ -2,7 +2,8 @@
 # Prepare the kernel tree and build a kernel variant.
 #
 #   lab/kernel.sh tree            pristine tree + our files + our patch series
-#   lab/kernel.sh build [VARIANT] configure and build Image (VARIANT: lab, debug)
+#   lab/kernel.sh build [VARIANT] configure and build Image (VARIANT: lab, debug,
+#                                 kasanhw)
 #
 # The tree is updated file by file, and only files whose content changed are
 # rewritten, so make rebuilds only what really changed.
@@ -127,5 +128,5 @@ build() {
 case "${1:-}" in
 tree)	extract_pristine; stage_tree ;;
 build)	extract_pristine; stage_tree; build "${2:-lab}" ;;
-*)	echo "usage: $0 tree | build [lab|debug|series]" >&2; exit 2 ;;
+*)	echo "usage: $0 tree | build [lab|debug|kasanhw|series]" >&2; exit 2 ;;
 esac

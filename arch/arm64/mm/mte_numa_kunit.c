@@ -343,8 +343,8 @@ static const struct mte_tag_region *first_region(struct kunit *test)
 {
 	const struct mte_tag_region *r = mte_tag_region(0);
 
-	if (!r || !node_online(r->nid))
-		kunit_skip(test, "no tag node in this boot");
+	if (!r || !node_online(r->nid) || !node_present_pages(r->nid))
+		kunit_skip(test, "no tag node hot-plugged in this boot");
 	return r;
 }
 
