@@ -92,17 +92,6 @@ struct worker {
 
 static volatile int stop;
 
-/*
- * A tagged page swapped in while its swap entry is shared (a fork child
- * still maps it) is read through the swap cache, whose allocation has no
- * hook to claim tag storage ahead; if its block is in data use then, the
- * kernel drops the saved tags (a known gap, see the admin guide's Limits).
- * With fork_excludes_swapin, a fork holds this lock for writing while the
- * child lives, and touching a paged-out object holds it for reading, so
- * that no swap entry of ours is shared when it is swapped in.
- */
-static pthread_rwlock_t fork_lock = PTHREAD_RWLOCK_INITIALIZER;
-
 static __thread sigjmp_buf *guard;
 static __thread uintptr_t fault_addr;
 static int reports_left = 20;	/* problems described on stderr */
@@ -307,21 +296,6 @@ static void alloc_object(struct worker *w, struct object *o)
 	write_object(o, &w->counts);
 }
 
-/* Touching a paged-out object swaps it in: see fork_lock. */
-static bool enter_swapin(struct worker *w, const struct object *o)
-{
-	if (!o->paged_out || !w->cfg->fork_excludes_swapin)
-		return false;
-	pthread_rwlock_rdlock(&fork_lock);
-	return true;
-}
-
-static void leave_swapin(bool locked)
-{
-	if (locked)
-		pthread_rwlock_unlock(&fork_lock);
-}
-
 /* What went wrong, where, and what the object went through. */
 static void describe(const struct object *o, int bad)
 {
@@ -346,13 +320,12 @@ static void describe(const struct object *o, int bad)
 /* Verify; a broken object is counted and dropped. */
 static void verify_object(struct worker *w, struct object *o)
 {
-	bool locked = enter_swapin(w, o), swapped = o->paged_out;
+	bool swapped = o->paged_out;
 	int bad;
 
 	w->counts.swapin_verifies += swapped;
 	bad = check_object(o);
 	o->paged_out = false;
-	leave_swapin(locked);
 	count_problems(bad, swapped, &w->counts);
 	if (bad) {
 		describe(o, bad);
@@ -362,13 +335,10 @@ static void verify_object(struct worker *w, struct object *o)
 
 static void rewrite_object(struct worker *w, struct object *o)
 {
-	bool locked = enter_swapin(w, o);
-
 	o->seed = next_random(&w->rng);
 	write_object(o, &w->counts);
 	o->paged_out = false;
 	o->history |= HAD_REWRITE;
-	leave_swapin(locked);
 }
 
 static bool protect(struct worker *w, struct object *o, int prot)
@@ -446,18 +416,9 @@ static void __attribute__((noreturn)) fork_child(struct worker *w, struct object
 
 static void fork_op(struct worker *w, struct object *o)
 {
-	bool lock = w->cfg->fork_excludes_swapin;
-	int i, status;
+	int status;
 	pid_t pid;
 
-	/* Our own paged-out objects are swapped in before they are shared. */
-	for (i = 0; lock && i < w->cfg->slots; i++)
-		if (w->slots[i].p && w->slots[i].paged_out)
-			verify_object(w, &w->slots[i]);
-	if (!o->p)
-		return;
-	if (lock)
-		pthread_rwlock_wrlock(&fork_lock);
 	pid = fork();
 	if (!pid)
 		fork_child(w, o);
@@ -469,8 +430,6 @@ static void fork_op(struct worker *w, struct object *o)
 			count_problems(WEXITSTATUS(status), WEXITSTATUS(status) & PAGED_OUT,
 				       &w->counts);
 	}
-	if (lock)
-		pthread_rwlock_unlock(&fork_lock);
 	o->history |= HAD_FORK;
 	/* The child's writes went to its copies. */
 	verify_object(w, o);

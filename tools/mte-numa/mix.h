@@ -25,7 +25,6 @@ struct mix_config {
 	bool thp;		/* also 2 MiB objects, MADV_HUGEPAGE */
 	bool fork;		/* the fork op: a child verifies and writes its copy */
 	bool pageout;		/* the MADV_PAGEOUT op: swap out, verify on swap-in */
-	bool fork_excludes_swapin;	/* see the comment on fork_lock in mix.c */
 	int tag_node;		/* untagged objects may prefer it; -1: none */
 	unsigned long seed;
 };

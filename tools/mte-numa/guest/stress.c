@@ -4,11 +4,10 @@
  * stress test.
  *
  *   stress [--seconds S] [--threads N] [--slots K] [--max-pages P]
- *          [--pageout] [--expose-swap-gap] [--tag-node NID] [--seed X]
+ *          [--pageout] [--tag-node NID] [--seed X]
  *
- * --pageout adds MADV_PAGEOUT (swap must be on). --expose-swap-gap lets
- * a fork share swap entries that are then swapped in, which hits the
- * known gap described at fork_lock in mix.c: only to measure it.
+ * --pageout adds MADV_PAGEOUT (swap must be on); forks then share swap
+ * entries, so paged-out objects come back through the swap cache too.
  *
  * Prints "key value" lines: the count of each operation, then the errors
  * (checksum_errors, tag_errors, tag_faults, child_failures,
@@ -25,7 +24,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: stress [--seconds S] [--threads N] [--slots K] [--max-pages P]\n"
-			"              [--pageout] [--expose-swap-gap] [--tag-node NID] [--seed X]\n");
+			"              [--pageout] [--tag-node NID] [--seed X]\n");
 	exit(2);
 }
 
@@ -52,14 +51,13 @@ int main(int argc, char **argv)
 		{ "slots", required_argument, NULL, 'k' },
 		{ "max-pages", required_argument, NULL, 'p' },
 		{ "pageout", no_argument, NULL, 'o' },
-		{ "expose-swap-gap", no_argument, NULL, 'g' },
 		{ "tag-node", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 'r' },
 		{ 0 }
 	};
 	struct mix_config cfg = {
 		.threads = 4, .seconds = 60, .slots = 32, .max_pages = 16, .thp = true,
-		.fork = true, .fork_excludes_swapin = true, .tag_node = -1, .seed = 1,
+		.fork = true, .tag_node = -1, .seed = 1,
 	};
 	unsigned long ops = 0;
 	struct mix_counts c;
@@ -81,9 +79,6 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			cfg.pageout = true;
-			break;
-		case 'g':
-			cfg.fork_excludes_swapin = false;
 			break;
 		case 'n':
 			cfg.tag_node = number(optarg, -1, 1023);
