@@ -280,6 +280,8 @@ static struct notifier_block mte_tag_memory_nb = {
 static bool model_enabled = IS_ENABLED(CONFIG_ARM64_MTE_TAG_NODE_HW_MODEL);
 static bool inject_skip_evacuation;
 static bool inject_early_release;
+/* The next this many reservations fail as if a page in the block were pinned. */
+static atomic_t inject_reserve_busy = ATOMIC_INIT(0);
 
 static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn);
 static void model_fill_block(const struct mte_tag_node *tn, unsigned long block);
@@ -533,7 +535,7 @@ static int reserve_block(struct mte_tag_node *tn, unsigned long block)
 	if (mutex_lock_killable(&tn->lock))
 		return -EINTR;
 	nr = 0;
-	if (block_is_busy(tn, block))
+	if (atomic_dec_if_positive(&inject_reserve_busy) >= 0 || block_is_busy(tn, block))
 		ret = -EBUSY;
 	else
 		nr = data_run(tn, block);
@@ -1337,6 +1339,7 @@ static void __init register_model_debugfs(struct dentry *top)
 	debugfs_create_bool("hw_model", 0600, top, &model_enabled);
 	debugfs_create_bool("inject_skip_evacuation", 0600, top, &inject_skip_evacuation);
 	debugfs_create_bool("inject_early_release", 0600, top, &inject_early_release);
+	debugfs_create_atomic_t("inject_reserve_busy", 0600, top, &inject_reserve_busy);
 }
 #else
 static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn) { }

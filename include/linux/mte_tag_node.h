@@ -268,6 +268,12 @@ static inline void mte_tag_page_put(struct page *page)
 		__mte_tag_page_put(page);
 }
 
+bool mte_tag_hold_copy(struct page *to, struct page *from);
+bool mte_tag_hold_restore(struct page *page, const void *tags);
+bool mte_tag_restore_held(struct page *page);
+void *mte_tag_copy_held(struct page *page);
+void mte_tag_move_held(struct page *to, struct page *from);
+
 void mte_tag_node_mark(int nid, bool tag_node);
 bool mte_folio_tagged(struct folio *folio);
 pte_t mte_tag_node_deny_tagged_map(pte_t pte);
@@ -311,6 +317,28 @@ static inline bool mte_tag_page_get(struct page *page)
 }
 
 static inline void mte_tag_page_put(struct page *page) { }
+
+static inline bool mte_tag_hold_copy(struct page *to, struct page *from)
+{
+	return false;
+}
+
+static inline bool mte_tag_hold_restore(struct page *page, const void *tags)
+{
+	return false;
+}
+
+static inline bool mte_tag_restore_held(struct page *page)
+{
+	return false;
+}
+
+static inline void *mte_tag_copy_held(struct page *page)
+{
+	return NULL;
+}
+
+static inline void mte_tag_move_held(struct page *to, struct page *from) { }
 
 static inline pte_t mte_tag_node_deny_tagged_map(pte_t pte)
 {

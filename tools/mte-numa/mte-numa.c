@@ -791,11 +791,11 @@ static int read_spill(void)
 }
 
 /* Event counters of /proc/vmstat; only those this kernel has are shown. */
-enum { NR_EVENTS = 5 };
+enum { NR_EVENTS = 7 };
 
 static const char *const event_names[NR_EVENTS] = {
 	"mte_tag_reserve", "mte_tag_reserve_fail", "mte_tag_release",
-	"mte_tag_evacuated", "mte_tag_relocated",
+	"mte_tag_evacuated", "mte_tag_relocated", "mte_tag_held", "mte_tag_dropped",
 };
 
 struct events {

@@ -15,13 +15,22 @@
  *   When it cannot, the entry is installed PROT_NONE, and the NUMA hinting
  *   fault that follows reserves the blocks and retries.
  * - Freed tagged pages give their counts back, from any context.
+ *
+ * Tags that arrive for a page whose storage cannot be written at that
+ * point (a copy or a swap-in whose claim failed, or a swap-in into a tag
+ * node page) are held aside, and written when the page is first mapped
+ * with its storage in use.
  */
 
 #include <linux/gfp.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mte_tag_node.h>
+#include <linux/slab.h>
 #include <linux/vmstat.h>
+#include <linux/xarray.h>
+
+#include <asm/mte.h>
 
 static bool vma_takes_tag_storage(struct vm_area_struct *vma)
 {
@@ -184,15 +193,192 @@ bool arch_prepare_migration(struct folio *src, struct folio *dst, enum migrate_m
 	return !reserve_folio_tag_storage(dst);
 }
 
+/*
+ * Tags held for untagged pages, by pfn: MTE_PAGE_TAG_STORAGE bytes each, as
+ * mte_save_page_tags() lays them out. mte_sync_tags() writes them instead
+ * of zero tags, migration carries them to the new page, swap-out saves
+ * them, and freeing the page drops them. Pages may be freed with
+ * interrupts off, hence the irqsave locking.
+ */
+static DEFINE_XARRAY_FLAGS(held_tags, XA_FLAGS_LOCK_IRQ);
+
+/* Takes over @tags, a kmalloc() buffer, as the held tags of @pfn. */
+static bool hold_tags(unsigned long pfn, void *tags)
+{
+	unsigned long flags;
+	void *old;
+
+	xa_lock_irqsave(&held_tags, flags);
+	old = __xa_store(&held_tags, pfn, tags, GFP_ATOMIC | __GFP_NOWARN);
+	xa_unlock_irqrestore(&held_tags, flags);
+	if (xa_is_err(old)) {
+		kfree(tags);
+		return false;
+	}
+	kfree(old);
+	return true;
+}
+
+static void *take_held_tags(unsigned long pfn)
+{
+	unsigned long flags;
+	void *tags;
+
+	if (xa_empty(&held_tags))
+		return NULL;
+	xa_lock_irqsave(&held_tags, flags);
+	tags = __xa_erase(&held_tags, pfn);
+	xa_unlock_irqrestore(&held_tags, flags);
+	return tags;
+}
+
+/* A buffer for tags from any context; counts the tags lost if there is none. */
+static void *alloc_held_tags(void)
+{
+	void *tags = kmalloc(MTE_PAGE_TAG_STORAGE, GFP_ATOMIC | __GFP_NOWARN);
+
+	if (!tags)
+		count_vm_event(MTE_TAG_DROPPED);
+	return tags;
+}
+
+static bool hold_new_tags(struct page *page, void *tags)
+{
+	if (!hold_tags(page_to_pfn(page), tags)) {
+		count_vm_event(MTE_TAG_DROPPED);
+		return false;
+	}
+	count_vm_event(MTE_TAG_HELD);
+	return true;
+}
+
+/**
+ * mte_tag_hold_copy() - keep the tags of a copy whose destination cannot take them
+ * @to: the untagged destination, whose tag storage holds data
+ * @from: the tagged source
+ *
+ * Any context.
+ *
+ * Return: false if there was no memory to hold the tags: they are lost.
+ */
+bool mte_tag_hold_copy(struct page *to, struct page *from)
+{
+	void *tags = alloc_held_tags();
+
+	if (!tags)
+		return false;
+	mte_save_page_tags(page_address(from), tags);
+	return hold_new_tags(to, tags);
+}
+
+/**
+ * mte_tag_hold_restore() - keep tags read from swap that a page cannot take
+ * @page: the untagged page, on a tag node or with its tag storage in data use
+ * @tags: the saved tags, which the caller keeps
+ *
+ * Any context.
+ *
+ * Return: false if there was no memory to hold the tags: they are lost.
+ */
+bool mte_tag_hold_restore(struct page *page, const void *tags)
+{
+	void *held = alloc_held_tags();
+
+	if (!held)
+		return false;
+	memcpy(held, tags, MTE_PAGE_TAG_STORAGE);
+	return hold_new_tags(page, held);
+}
+
+/**
+ * mte_tag_restore_held() - give a page being tagged the tags held for it
+ * @page: a page whose tags the caller may write (it set PG_mte_lock)
+ *
+ * Return: true if tags were held and are now written; false if the caller
+ * initialises the tags itself.
+ */
+bool mte_tag_restore_held(struct page *page)
+{
+	void *tags = take_held_tags(page_to_pfn(page));
+
+	if (!tags)
+		return false;
+	mte_restore_page_tags(page_address(page), tags);
+	kfree(tags);
+	return true;
+}
+
+/**
+ * mte_tag_copy_held() - a copy of the tags held for a page, for swap-out
+ * @page: an untagged page, locked
+ *
+ * The held tags stay until the page is tagged or freed. Sleeps.
+ *
+ * Return: a kmalloc() buffer the caller owns; NULL if no tags are held for
+ * @page; ERR_PTR(-ENOMEM).
+ */
+void *mte_tag_copy_held(struct page *page)
+{
+	unsigned long flags;
+	void *copy, *held;
+
+	if (xa_empty(&held_tags))
+		return NULL;
+	copy = kmalloc(MTE_PAGE_TAG_STORAGE, GFP_KERNEL);
+	if (!copy)
+		return ERR_PTR(-ENOMEM);
+	xa_lock_irqsave(&held_tags, flags);
+	held = xa_load(&held_tags, page_to_pfn(page));
+	if (held)
+		memcpy(copy, held, MTE_PAGE_TAG_STORAGE);
+	xa_unlock_irqrestore(&held_tags, flags);
+	if (!held) {
+		kfree(copy);
+		return NULL;
+	}
+	return copy;
+}
+
+/**
+ * mte_tag_move_held() - an untagged page is copied: its held tags go along
+ * @to: the destination
+ * @from: the untagged source
+ */
+void mte_tag_move_held(struct page *to, struct page *from)
+{
+	void *tags = take_held_tags(page_to_pfn(from));
+
+	if (tags && !hold_tags(page_to_pfn(to), tags))
+		count_vm_event(MTE_TAG_DROPPED);
+}
+
+static void drop_held_tags(struct page *page, int order)
+{
+	unsigned long pfn = page_to_pfn(page), index, flags;
+	void *tags;
+
+	if (xa_empty(&held_tags))
+		return;
+	xa_lock_irqsave(&held_tags, flags);
+	xa_for_each_range(&held_tags, index, tags, pfn, pfn + (1UL << order) - 1) {
+		__xa_erase(&held_tags, index);
+		kfree(tags);
+	}
+	xa_unlock_irqrestore(&held_tags, flags);
+}
+
 /**
  * arch_free_page_prepare() - a block of pages is being freed
  * @page: its first page, flags not yet cleared
  * @order: its order
  *
- * Any context: tagged pages give back their count on their tag block.
+ * Any context: tagged pages give back their count on their tag block, and
+ * tags held for untagged ones are dropped.
  */
 void arch_free_page_prepare(struct page *page, int order)
 {
-	if (static_branch_unlikely(&mte_tag_counting))
+	if (static_branch_unlikely(&mte_tag_counting)) {
 		__mte_tag_free_pages(page, order);
+		drop_held_tags(page, order);
+	}
 }

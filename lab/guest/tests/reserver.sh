@@ -110,6 +110,17 @@ out=$(mtex collapse 4096)
 diag "MADV_COLLAPSE returned $(field "$out" collapse_status)"
 clean collapse "$out"
 
+# COW while reservations fail (injected): copies whose tag storage cannot
+# be claimed get their tags held until they are mapped, not dropped.
+held=$(vmstat mte_tag_held)
+out=$(mtex cowheld 1024 32)
+diag "cowheld: $(($(vmstat mte_tag_held) - held)) copies had their tags held"
+check_eq "cowheld: the child's data and tags survived" "$(field "$out" child_bad)" 0
+check_eq "cowheld: every injected failure was used" "$(field "$out" injected_left)" 0
+check "cowheld: some copies had their tags held" [ $(($(vmstat mte_tag_held) - held)) -ge 1 ]
+check_eq "cowheld: no tags were dropped" "$(vmstat mte_tag_dropped)" 0
+clean cowheld "$out"
+
 # Compaction migrates tagged pages inside node 0: destinations are reserved.
 bg_start /tmp/cmp numactl --membind=0 mtex hold 16384 /tmp/cmp
 migrated=$(vmstat pgmigrate_success)

@@ -142,7 +142,8 @@ jcheck feature.reason "\"$(cat $top/reason)\""
 jcheck feature.adistance "$(cat $top/adistance)"
 jcheck demotion_enabled "$(cat $knob)"
 jcheck problems "[]"
-for e in mte_tag_reserve mte_tag_reserve_fail mte_tag_release mte_tag_evacuated mte_tag_relocated; do
+for e in mte_tag_reserve mte_tag_reserve_fail mte_tag_release mte_tag_evacuated mte_tag_relocated \
+	mte_tag_held mte_tag_dropped; do
 	jcheck "vmstat.$e" "$(vmstat $e)"
 done
 # Every node the kernel has, in order, with its size and CPUs.

@@ -17,6 +17,9 @@
  *   mtex stuck NODE TAGNODE KB TAGKB          the same, with KB pinned too:
  *                                             the access waits, not spins,
  *                                             until the pipe is drained
+ *   mtex cowheld KB N                         fork, the child writes while the
+ *                                             next N reservations fail: its
+ *                                             copies' tags are held, not lost
  *   mtex hold KB DIR                          tagged and untagged memory held
  *                                             until DIR/go (for reclaim)
  *
@@ -732,6 +735,71 @@ static int cmd_stuck(char **argv)
 	return 0;
 }
 
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long value = -1;
+
+	if (!f || fscanf(f, "%ld", &value) != 1)
+		value = -1;
+	if (f)
+		fclose(f);
+	return value;
+}
+
+static void write_long(const char *path, long value)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fprintf(f, "%ld\n", value) < 0 || fclose(f))
+		die(path);
+}
+
+#define INJECT_RESERVE_BUSY "/sys/kernel/debug/mte_tag_node/inject_reserve_busy"
+
+/*
+ * COW copies made while reservations fail (fault injection): a copy whose
+ * tag storage could not be claimed gets its tags held, and written when
+ * it is mapped. The child writes every page, then checks data and tags.
+ */
+static int cmd_cowheld(char **argv)
+{
+	size_t len = strtoul(argv[0], NULL, 0) * 1024, i;
+	char *p = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	long delay_ms = read_long("/sys/kernel/mm/mte_tag_node/release_delay_ms");
+	int status;
+	pid_t pid;
+
+	madvise(p, len, MADV_NOHUGEPAGE);
+	fill(p, len, 18);
+	set_tags(p, len);
+	/* Blocks reserved ahead go back: copies then mostly need a reservation. */
+	usleep((delay_ms > 0 ? delay_ms : 1000) * 3000);
+	write_long(INJECT_RESERVE_BUSY, strtol(argv[1], NULL, 0));
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		unsigned long bad;
+
+		tag_checks(0);
+		for (i = 0; i < len; i += PAGE)
+			((volatile char *)p)[i + 8] = p[i + 8];
+		tag_checks(1);
+		bad = bad_data(p, len, 18) + bad_tags(p, len);
+		_exit(bad > 100 ? 100 : bad);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid");
+	report("child_bad", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	report("injected_left", read_long(INJECT_RESERVE_BUSY));
+	write_long(INJECT_RESERVE_BUSY, 0);
+	report("bad_data", bad_data(p, len, 18));
+	report("bad_tags", bad_tags(p, len));
+	report_verifier();
+	return 0;
+}
+
 /* Tagged and untagged memory held while the test reclaims around us. */
 static int cmd_hold(char **argv)
 {
@@ -759,7 +827,8 @@ static const struct {
 	{ "place", 4, cmd_place }, { "move_pages", 1, cmd_move_pages },
 	{ "mbind_move", 2, cmd_mbind_move }, { "migrate_pages", 2, cmd_migrate_pages },
 	{ "mprotect", 2, cmd_mprotect }, { "memfd", 2, cmd_memfd },
-	{ "cow", 2, cmd_cow }, { "collapse", 1, cmd_collapse }, { "hold", 2, cmd_hold },
+	{ "cow", 2, cmd_cow }, { "cowheld", 2, cmd_cowheld },
+	{ "collapse", 1, cmd_collapse }, { "hold", 2, cmd_hold },
 	{ "pinned", 4, cmd_pinned }, { "stuck", 4, cmd_stuck },
 };
 

@@ -130,6 +130,8 @@ says 'block size +4 KiB$'
 says 'blocks +32768 total: 32510 data, 2 evacuating, 256 tags, 0 releasing, 0 reserved$'
 says '^  mte_tag_reserve +258$'
 says '^  mte_tag_relocated +41$'
+says '^  mte_tag_held +3$'
+says '^  mte_tag_dropped +0$'
 
 on active-one-region status --json
 exits 0
