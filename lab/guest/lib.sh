@@ -97,11 +97,13 @@ hold_finish() { bg_finish "$1"; }
 # hands out first lie high in node 0, served by blocks that the last free
 # pages of the tag node are often in: a fill that stopped a few MiB short
 # would leave those blocks free and nothing to evacuate, and the 8 MiB
-# given back instead serve memory that is handed out last.
+# given back instead serve memory that is handed out last. The fill only
+# prefers the node: bound to it, with hold's own pages on top, it once went
+# below the node's watermark and was OOM-killed.
 fill_tag_node() {
 	local nid=$1 dir=$2
 	hold_start 8 "$dir.low" numactl --membind="$nid" -- || return 1
 	hold_start $(($(node_kb "$nid" MemFree) / 1024 - 1)) "$dir" \
-		numactl --membind="$nid" -- || return 1
+		numactl --preferred="$nid" -- || return 1
 	hold_finish "$dir.low"
 }
