@@ -27,7 +27,8 @@ wait_for_release() {
 }
 
 # Every block of node 2's tag storage holds data: each move must evacuate.
-fill_tag_node "$tnid" /tmp/fill
+# (Preferred, not bound: a bound fill once went below the node's watermark.)
+hold_start $(($(node_kb "$tnid" MemFree) / 1024 - 1)) /tmp/fill numactl --preferred="$tnid" --
 diag "tag node $tnid free after the fill: $(node_kb "$tnid" MemFree) kB"
 
 out=$(mtex move_pages 2)
