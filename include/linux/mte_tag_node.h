@@ -270,9 +270,32 @@ static inline void mte_tag_page_put(struct page *page)
 
 bool mte_tag_hold_copy(struct page *to, struct page *from);
 bool mte_tag_hold_restore(struct page *page, const void *tags);
-bool mte_tag_restore_held(struct page *page);
-void *mte_tag_copy_held(struct page *page);
-void mte_tag_move_held(struct page *to, struct page *from);
+bool __mte_tag_restore_held(struct page *page);
+void *__mte_tag_copy_held(struct page *page);
+void __mte_tag_move_held(struct page *to, struct page *from);
+
+/*
+ * Tags are held only while tag nodes count tagged pages: these run for
+ * every page mapped tagged, copied or swapped out, and cost nothing else.
+ * See the kernel-doc of the __ variants.
+ */
+static inline bool mte_tag_restore_held(struct page *page)
+{
+	return static_branch_unlikely(&mte_tag_counting) && __mte_tag_restore_held(page);
+}
+
+static inline void *mte_tag_copy_held(struct page *page)
+{
+	if (!static_branch_unlikely(&mte_tag_counting))
+		return NULL;
+	return __mte_tag_copy_held(page);
+}
+
+static inline void mte_tag_move_held(struct page *to, struct page *from)
+{
+	if (static_branch_unlikely(&mte_tag_counting))
+		__mte_tag_move_held(to, from);
+}
 
 void mte_tag_node_mark(int nid, bool tag_node);
 bool mte_folio_tagged(struct folio *folio);

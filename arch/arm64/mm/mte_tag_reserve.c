@@ -291,13 +291,13 @@ bool mte_tag_hold_restore(struct page *page, const void *tags)
 }
 
 /**
- * mte_tag_restore_held() - give a page being tagged the tags held for it
+ * __mte_tag_restore_held() - give a page being tagged the tags held for it
  * @page: a page whose tags the caller may write (it set PG_mte_lock)
  *
  * Return: true if tags were held and are now written; false if the caller
  * initialises the tags itself.
  */
-bool mte_tag_restore_held(struct page *page)
+bool __mte_tag_restore_held(struct page *page)
 {
 	void *tags = take_held_tags(page_to_pfn(page));
 
@@ -309,7 +309,7 @@ bool mte_tag_restore_held(struct page *page)
 }
 
 /**
- * mte_tag_copy_held() - a copy of the tags held for a page, for swap-out
+ * __mte_tag_copy_held() - a copy of the tags held for a page, for swap-out
  * @page: an untagged page, locked
  *
  * The held tags stay until the page is tagged or freed. Sleeps.
@@ -317,7 +317,7 @@ bool mte_tag_restore_held(struct page *page)
  * Return: a kmalloc() buffer the caller owns; NULL if no tags are held for
  * @page; ERR_PTR(-ENOMEM).
  */
-void *mte_tag_copy_held(struct page *page)
+void *__mte_tag_copy_held(struct page *page)
 {
 	unsigned long flags;
 	void *copy, *held;
@@ -340,11 +340,11 @@ void *mte_tag_copy_held(struct page *page)
 }
 
 /**
- * mte_tag_move_held() - an untagged page is copied: its held tags go along
+ * __mte_tag_move_held() - an untagged page is copied: its held tags go along
  * @to: the destination
  * @from: the untagged source
  */
-void mte_tag_move_held(struct page *to, struct page *from)
+void __mte_tag_move_held(struct page *to, struct page *from)
 {
 	void *tags = take_held_tags(page_to_pfn(from));
 

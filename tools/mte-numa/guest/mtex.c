@@ -600,41 +600,65 @@ static long pin_needed_blocks(const struct region *r, int pagemap, struct pins *
 }
 
 /*
+ * The memory of the pinned tests, from "NODE TAGNODE KB TAGKB": KB on NODE
+ * filled with @seed, TAGKB on TAGNODE with @seed + 1, both untagged, and a
+ * page of TAGKB pinned in each tag block the first needs.
+ */
+struct pinned_memory {
+	char *p, *t;
+	size_t len, tlen;
+	int pagemap;
+};
+
+static struct pinned_memory pin_blocks_of_new_memory(char **argv, unsigned char seed)
+{
+	struct pinned_memory m = {
+		.len = strtoul(argv[2], NULL, 0) * 1024,
+		.tlen = strtoul(argv[3], NULL, 0) * 1024,
+		.pagemap = open("/proc/self/pagemap", O_RDONLY),
+	};
+	struct region r = read_region(atoi(argv[1]));
+	struct pins pins;
+
+	if (m.pagemap < 0)
+		die("pagemap");
+	m.p = map(m.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	m.t = map(m.tlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	madvise(m.p, m.len, MADV_NOHUGEPAGE);
+	madvise(m.t, m.tlen, MADV_NOHUGEPAGE);
+	set_policy(m.p, m.len, MPOL_BIND, argv[0], 0);
+	set_policy(m.t, m.tlen, MPOL_BIND, argv[1], 0);
+	fill(m.p, m.len, seed);
+	fill(m.t, m.tlen, seed + 1);
+	pins = index_tag_pages(&r, m.pagemap, m.t, m.tlen);
+	report("pages_in_pinned_blocks",
+	       pin_needed_blocks(&r, m.pagemap, &pins, m.p, m.len, m.t));
+	return m;
+}
+
+/*
  * Untagged pages on @node made tagged while every tag block they need
  * holds a pinned page: the fault cannot evacuate and must move them.
  */
 static int cmd_pinned(char **argv)
 {
-	size_t len = strtoul(argv[2], NULL, 0) * 1024, tlen = strtoul(argv[3], NULL, 0) * 1024;
-	struct region r = read_region(atoi(argv[1]));
-	char *p = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	char *t = map(tlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	unsigned long *before = calloc(len / PAGE, sizeof(*before));
-	int pagemap = open("/proc/self/pagemap", O_RDONLY);
-	struct pins pins;
+	struct pinned_memory m = pin_blocks_of_new_memory(argv, 14);
+	unsigned long *before = calloc(m.len / PAGE, sizeof(*before));
 	long moved = 0;
 	size_t i;
 
-	if (pagemap < 0 || !before)
-		die("pagemap");
-	madvise(p, len, MADV_NOHUGEPAGE);
-	madvise(t, tlen, MADV_NOHUGEPAGE);
-	set_policy(p, len, MPOL_BIND, argv[0], 0);
-	set_policy(t, tlen, MPOL_BIND, argv[1], 0);
-	fill(p, len, 14);
-	fill(t, tlen, 15);
-	pins = index_tag_pages(&r, pagemap, t, tlen);
-	report("pages_in_pinned_blocks", pin_needed_blocks(&r, pagemap, &pins, p, len, t));
-	for (i = 0; i < len; i += PAGE)
-		before[i / PAGE] = pfn_of(pagemap, p + i);
-	if (mprotect(p, len, PROT_READ | PROT_WRITE | PROT_MTE))
+	if (!before)
+		die("calloc");
+	for (i = 0; i < m.len; i += PAGE)
+		before[i / PAGE] = pfn_of(m.pagemap, m.p + i);
+	if (mprotect(m.p, m.len, PROT_READ | PROT_WRITE | PROT_MTE))
 		die("mprotect");
-	report_made_tagged(p, len, 14);
-	for (i = 0; i < len; i += PAGE)
-		moved += pfn_of(pagemap, p + i) != before[i / PAGE];
+	report_made_tagged(m.p, m.len, 14);
+	for (i = 0; i < m.len; i += PAGE)
+		moved += pfn_of(m.pagemap, m.p + i) != before[i / PAGE];
 	report("moved_pages", moved);
-	report("on_node", pages_on_nodes(p, len, argv[0]));
-	report("pinned_bad_data", bad_data(t, tlen, 15));
+	report("on_node", pages_on_nodes(m.p, m.len, argv[0]));
+	report("pinned_bad_data", bad_data(m.t, m.tlen, 15));
 	return 0;
 }
 
@@ -693,30 +717,18 @@ static void drain(int read_fd)
  */
 static int cmd_stuck(char **argv)
 {
-	size_t len = strtoul(argv[2], NULL, 0) * 1024, tlen = strtoul(argv[3], NULL, 0) * 1024;
-	struct region r = read_region(atoi(argv[1]));
-	char *p = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	char *t = map(tlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	int pagemap = open("/proc/self/pagemap", O_RDONLY), data_pipe[2];
-	struct toucher toucher = { p, len, 0 };
-	struct iovec iov = { p, len };
+	struct pinned_memory m = pin_blocks_of_new_memory(argv, 16);
+	struct toucher toucher = { m.p, m.len, 0 };
+	struct iovec iov = { m.p, m.len };
 	pthread_t thread;
-	struct pins pins;
 	long cpu, start;
+	int data_pipe[2];
 
-	if (pagemap < 0 || pipe(data_pipe) || fcntl(data_pipe[1], F_SETPIPE_SZ, 1 << 20) < 0)
-		die("stuck");
-	madvise(p, len, MADV_NOHUGEPAGE);
-	madvise(t, tlen, MADV_NOHUGEPAGE);
-	set_policy(p, len, MPOL_BIND, argv[0], 0);
-	set_policy(t, tlen, MPOL_BIND, argv[1], 0);
-	fill(p, len, 16);
-	fill(t, tlen, 17);
-	pins = index_tag_pages(&r, pagemap, t, tlen);
-	report("pages_in_pinned_blocks", pin_needed_blocks(&r, pagemap, &pins, p, len, t));
-	if (vmsplice(data_pipe[1], &iov, 1, 0) != (ssize_t)len)
+	if (pipe(data_pipe) || fcntl(data_pipe[1], F_SETPIPE_SZ, 1 << 20) < 0)
+		die("pipe");
+	if (vmsplice(data_pipe[1], &iov, 1, 0) != (ssize_t)m.len)
 		die("vmsplice");
-	if (mprotect(p, len, PROT_READ | PROT_WRITE | PROT_MTE))
+	if (mprotect(m.p, m.len, PROT_READ | PROT_WRITE | PROT_MTE))
 		die("mprotect");
 	if (pthread_create(&thread, NULL, touch_pages, &toucher))
 		die("pthread_create");
@@ -729,9 +741,9 @@ static int cmd_stuck(char **argv)
 	drain(data_pipe[0]);
 	pthread_join(thread, NULL);
 	report("done_ms_after_drain", now_ms() - start);
-	report_made_tagged(p, len, 16);
-	report("on_node", pages_on_nodes(p, len, argv[0]));
-	report("pinned_bad_data", bad_data(t, tlen, 17));
+	report_made_tagged(m.p, m.len, 16);
+	report("on_node", pages_on_nodes(m.p, m.len, argv[0]));
+	report("pinned_bad_data", bad_data(m.t, m.tlen, 17));
 	return 0;
 }
 
