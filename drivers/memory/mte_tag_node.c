@@ -313,14 +313,21 @@ static atomic_t *counted_block(struct mte_tag_node *tn, unsigned long pfn)
  * Return: true if the tags may be written: the block is in tag use and now
  * counts @page, or the tags live in storage no tag node lends out. false if
  * the block holds data: the caller must not tag @page, and must let a
- * sleepable path call mte_tag_reserve_pages() first.
+ * sleepable path call mte_tag_reserve_pages() first. false, for good, if
+ * @page belongs to a tag node: it is tag storage, and its own tags would
+ * have to be written into tag storage. A copy that lands there (a collapse
+ * whose sources sat mostly on the tag node) holds its tags instead.
  */
 bool __mte_tag_page_get(struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page);
-	struct mte_tag_node *tn = node_serving(pfn);
-	atomic_t *block = counted_block(tn, pfn);
+	struct mte_tag_node *tn;
+	atomic_t *block;
 
+	if (mte_is_tag_node(page_to_nid(page)))
+		return false;
+	tn = node_serving(pfn);
+	block = counted_block(tn, pfn);
 	if (!block)
 		return true;
 	if (!atomic_inc_unless_negative(block))
