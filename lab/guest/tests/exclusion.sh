@@ -81,6 +81,79 @@ diag "MADV_COLLAPSE returned $(field "$out" collapse_status)"
 check_eq "collapse: no tagged page on the tag node" "$(field "$out" tag_node_pages)" 0
 clean collapse "$out"
 
+# A collapse whose sources sit mostly on the tag node, untagged, goes there:
+# the tagged sources' tags must be held, not written into tag storage.
+khp=$thp/khugepaged
+echo 100 > $khp/scan_sleep_millisecs
+echo 100 > $khp/alloc_sleep_millisecs
+echo 4096 > $khp/pages_to_scan
+for how in madvise khugepaged; do
+	out=$(mtex collapse_from "$nid" $how)
+	diag "collapse_from $how: $(echo $out)"
+	check_eq "collapse_from $how: the untagged sources sat on the tag node" \
+		"$(field "$out" untagged_on_tag_node)" 320
+	check_eq "collapse_from $how: the touched sources moved off" \
+		"$(field "$out" tagged_on_tag_node)" 0
+	check_eq "collapse_from $how: the range was collapsed" "$(field "$out" huge_kb)" 2048
+	check_eq "collapse_from $how: no tag node page got tags" \
+		"$(field "$out" tagged_tag_node_pages_after_collapse)" 0
+	check_eq "collapse_from $how: after access no page is on the tag node" \
+		"$(field "$out" tag_node_pages)" 0
+	clean "collapse_from $how" "$out"
+done
+
+# NUMA balancing, plain and in memory-tiering mode: it only moves memory
+# towards a CPU's node, and memory made tagged on the tag node moves off.
+for mode in 1 2; do
+	echo $mode > /proc/sys/kernel/numa_balancing
+	out=$(mtex numab "$nid" 4096 8)
+	echo 0 > /proc/sys/kernel/numa_balancing
+	diag "numa_balancing=$mode: $(echo $out)"
+	check "numab $mode: the scanner made hinting faults" \
+		[ "$(field "$out" hint_faults)" -gt 0 ]
+	check "numab $mode: untagged memory moved off the tag node (control)" \
+		[ "$(field "$out" untagged_moved_off)" -gt 0 ]
+	check_eq "numab $mode: memory made tagged is off the tag node" \
+		"$(field "$out" made_tagged_on_tag_node)" 0
+	check_eq "numab $mode: memory made tagged kept its data" \
+		"$(field "$out" made_tagged_bad_data)" 0
+	check_eq "numab $mode: memory made tagged takes tags" \
+		"$(field "$out" made_tagged_bad_tags)" 0
+	check_eq "numab $mode: no tagged page on the tag node" "$(field "$out" tag_node_pages)" 0
+	clean "numab $mode" "$out"
+done
+
+# KSM merges the untagged copies, on the tag node too, but never a tagged
+# page, and memory made tagged there still moves off.
+ksm=/sys/kernel/mm/ksm
+echo 1000 > $ksm/pages_to_scan
+echo 20 > $ksm/sleep_millisecs
+echo 1 > $ksm/run
+out=$(mtex ksm "$nid" 4096)
+echo 2 > $ksm/run
+diag "ksm: $(echo $out)"
+check "ksm: ksmd finished three scans" [ "$(field "$out" ksm_scans_ms)" -ge 0 ]
+check "ksm: pages were merged (control)" [ "$(field "$out" pages_sharing)" -gt 0 ]
+check_eq "ksm: no tag node page got tags" "$(field "$out" tagged_tag_node_pages_after_merge)" 0
+check_eq "ksm: memory made tagged kept its data" "$(field "$out" made_tagged_bad_data)" 0
+check_eq "ksm: memory made tagged takes tags" "$(field "$out" made_tagged_bad_tags)" 0
+check_eq "ksm: memory made tagged is off the tag node" \
+	"$(field "$out" made_tagged_on_tag_node)" 0
+check_eq "ksm: no tagged page on the tag node" "$(field "$out" tag_node_pages)" 0
+clean ksm "$out"
+
+# Swap-in through the swap cache, read ahead under a policy naming the tag
+# node: pages read into the tag node hold their tags until they move off.
+echo 256M > /sys/block/zram0/disksize
+mkswap /dev/zram0 > /dev/null
+swapon /dev/zram0
+out=$(mtex swapin "$nid" 4096)
+swapoff /dev/zram0
+diag "swapin: $(echo $out)"
+check "swapin: the pages went to swap" [ "$(field "$out" swapped_out)" -gt 0 ]
+check_eq "swapin: no tagged page on the tag node" "$(field "$out" tag_node_pages)" 0
+clean swapin "$out"
+
 # Demotion: reclaim in a cgroup demotes the untagged pages, never the tagged.
 cg=/sys/fs/cgroup/exclusion
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control

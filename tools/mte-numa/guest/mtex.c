@@ -11,6 +11,14 @@
  *   mtex memfd TAGNODE KB                     shmem on the tag node, then PROT_MTE
  *   mtex cow TAGNODE KB                       fork, the child writes
  *   mtex collapse KB                          MADV_COLLAPSE of a tagged range
+ *   mtex collapse_from TAGNODE madvise|khugepaged
+ *                                             a collapse whose sources sit
+ *                                             mostly on the tag node
+ *   mtex numab TAGNODE KB SECONDS             NUMA balancing (tiering or not)
+ *   mtex ksm TAGNODE KB                       KSM over tagged, untagged and
+ *                                             made-tagged copies of the same data
+ *   mtex swapin TAGNODE KB                    swap-in through the swap cache
+ *                                             under a policy naming the tag node
  *   mtex pinned NODE TAGNODE KB TAGKB         KB untagged on NODE made tagged
  *                                             while TAGKB on TAGNODE pins
  *                                             every tag block it needs
@@ -44,6 +52,7 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../mte-uapi.h"
@@ -235,19 +244,25 @@ static void report(const char *key, long value)
 	printf("%s %ld\n", key, value);
 }
 
-/* The kernel's own audit of the tag nodes, taken while our memory is live. */
-static void report_verifier(void)
+/* A line of the kernel's audit of the tag nodes; -1 if it is missing. */
+static long verifier_field(const char *name)
 {
 	FILE *f = fopen("/sys/kernel/debug/mte_tag_node/verify", "r");
 	char key[32];
-	long value, violations = -1;
+	long value, found = -1;
 
 	while (f && fscanf(f, "%31s %ld", key, &value) == 2)
-		if (!strcmp(key, "violations"))
-			violations = value;
+		if (!strcmp(key, name))
+			found = value;
 	if (f)
 		fclose(f);
-	report("verify_violations", violations);
+	return found;
+}
+
+/* The kernel's own audit of the tag nodes, taken while our memory is live. */
+static void report_verifier(void)
+{
+	report("verify_violations", verifier_field("violations"));
 }
 
 static int mode_of(const char *name)
@@ -478,6 +493,266 @@ static int cmd_collapse(char **argv)
 	report("bad_data", bad_data(p, len, 12));
 	report("bad_tags", bad_tags(p, len));
 	report_verifier();
+	return 0;
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long value = -1;
+
+	if (!f || fscanf(f, "%ld", &value) != 1)
+		value = -1;
+	if (f)
+		fclose(f);
+	return value;
+}
+
+static void write_long(const char *path, long value)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fprintf(f, "%ld\n", value) < 0 || fclose(f))
+		die(path);
+}
+
+/* AnonHugePages of the mapping holding @p, in kB; -1 if not found. */
+static long anon_huge_kb(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long start, end;
+	long kb = -1;
+	char line[256];
+	int inside = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			inside = start <= (uintptr_t)p && (uintptr_t)p < end;
+		else if (inside && sscanf(line, "AnonHugePages: %ld", &kb) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* Waits up to 60 s for khugepaged to map @p's huge page; the ms it took. */
+static long wait_for_khugepaged(const void *p)
+{
+	long waited;
+
+	for (waited = 0; waited < 60000; waited += 100) {
+		if (anon_huge_kb(p) >= (long)(THP / 1024))
+			return waited;
+		usleep(100000);
+	}
+	return -1;
+}
+
+/* Tagged pages of collapse_from's huge page range; the rest are not yet. */
+#define COLLAPSE_TAGGED_PAGES	192
+
+/*
+ * A huge page range filled on the tag node and made PROT_MTE, of which
+ * only the last pages have been touched since: those moved off and are
+ * tagged, the others still sit on the tag node, untagged, until their
+ * first access. A collapse goes where most sources are, the tag node, so
+ * the tagged sources' tags must be held rather than written there; every
+ * page must have its data, and the touched ones their tags, once the
+ * accesses have moved the huge page off. MODE asks for the collapse with
+ * "madvise" (MADV_COLLAPSE) or waits for "khugepaged".
+ */
+static int cmd_collapse_from(char **argv)
+{
+	size_t tagged_len = COLLAPSE_TAGGED_PAGES * PAGE, untagged_len = THP - tagged_len;
+	char *p = map_aligned(THP, PROT_READ | PROT_WRITE), *t = p + untagged_len;
+
+	madvise(p, THP, MADV_NOHUGEPAGE);
+	set_policy(p, THP, MPOL_BIND, argv[0], 0);
+	fill(p, THP, 20);
+	if (mprotect(p, THP, PROT_READ | PROT_WRITE | PROT_MTE))
+		die("mprotect");
+	set_tags(t, tagged_len);
+	report("untagged_on_tag_node", pages_on_tag_nodes(p, untagged_len));
+	report("tagged_on_tag_node", pages_on_tag_nodes(t, tagged_len));
+	madvise(p, THP, MADV_HUGEPAGE);
+	if (!strcmp(argv[1], "madvise"))
+		report("collapse_status", madvise(p, THP, MADV_COLLAPSE) ? -errno : 0);
+	else
+		report("khugepaged_ms", wait_for_khugepaged(p));
+	report("huge_kb", anon_huge_kb(p));
+	report("collapsed_on_tag_node", pages_on_tag_nodes(p, THP));
+	report("tagged_tag_node_pages_after_collapse", verifier_field("tagged"));
+	report("bad_data", bad_data(p, THP, 20));
+	set_tags(p, untagged_len);
+	report("bad_tags", bad_tags(p, THP));
+	report("tag_node_pages", pages_on_tag_nodes(p, THP));
+	report_verifier();
+	return 0;
+}
+
+/* Runs of @len at @p, touched for @seconds: reads, so tags stay. */
+static void touch_for(char *const *ranges, int nr, size_t len, int seconds)
+{
+	long end = time(NULL) + seconds;
+	volatile char sink;
+	size_t i;
+	int r;
+
+	tag_checks(0);
+	while (time(NULL) < end)
+		for (r = 0; r < nr; r++)
+			for (i = 0; i < len; i += PAGE)
+				sink = ranges[r][i];
+	tag_checks(1);
+	(void)sink;
+}
+
+static long vmstat_value(const char *name)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	char key[64];
+	long value, found = -1;
+
+	while (f && fscanf(f, "%63s %ld", key, &value) == 2)
+		if (!strcmp(key, name))
+			found = value;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * NUMA balancing, in whichever mode the test set: tagged memory on other
+ * nodes, untagged memory on the tag node, and memory made PROT_MTE while
+ * it sat on the tag node, all touched for SECONDS while the scanner runs.
+ * Balancing only ever moves memory towards a CPU's node, which a tag
+ * node never is; the untagged control shows it ran. The memory made
+ * tagged must be off the tag node with its data; the tagged memory
+ * must keep its data and tags.
+ */
+static int cmd_numab(char **argv)
+{
+	size_t len = strtoul(argv[1], NULL, 0) * 1024;
+	struct pair p = map_pair(len, 22);
+	char *m = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char *ranges[] = { p.t, p.u, m };
+	long faults = vmstat_value("numa_hint_faults");
+	long migrated = vmstat_value("numa_pages_migrated");
+	long placed;
+
+	/* Placed on the tag node, then left to the default policy. */
+	set_policy(p.u, len, MPOL_PREFERRED, argv[0], MPOL_MF_MOVE);
+	set_policy(p.u, len, MPOL_DEFAULT, "", 0);
+	set_policy(m, len, MPOL_PREFERRED, argv[0], 0);
+	fill(m, len, 24);
+	set_policy(m, len, MPOL_DEFAULT, "", 0);
+	if (mprotect(m, len, PROT_READ | PROT_WRITE | PROT_MTE))
+		die("mprotect");
+	placed = pages_on_tag_nodes(p.u, len);
+	report("untagged_placed_on_tag_node", placed);
+	report("made_tagged_placed_on_tag_node", pages_on_tag_nodes(m, len));
+	touch_for(ranges, 3, len, atoi(argv[2]));
+	report("hint_faults", vmstat_value("numa_hint_faults") - faults);
+	report("numa_pages_migrated", vmstat_value("numa_pages_migrated") - migrated);
+	report("untagged_moved_off", placed - pages_on_tag_nodes(p.u, len));
+	report("made_tagged_on_tag_node", pages_on_tag_nodes(m, len));
+	report("made_tagged_bad_data", bad_data(m, len, 24));
+	set_tags(m, len);
+	report("made_tagged_bad_tags", bad_tags(m, len));
+	report_pair(&p);
+	return 0;
+}
+
+/*
+ * KSM over three ranges of the same contents: tagged memory, untagged
+ * memory on the tag node, and memory made PROT_MTE while it sat on the
+ * tag node. Tagged pages must never be merged into a page of the tag
+ * node (nor into any page: arm64 refuses to merge tagged pages), and the
+ * third range must end up off the tag node, with data and tags, once it
+ * is touched. ksmd runs for three full scans.
+ */
+static int cmd_ksm(char **argv)
+{
+	size_t len = strtoul(argv[1], NULL, 0) * 1024;
+	char *t = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char *u = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char *m = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	long scans, waited;
+
+	set_policy(u, len, MPOL_BIND, argv[0], 0);
+	set_policy(m, len, MPOL_BIND, argv[0], 0);
+	fill(t, len, 25);
+	fill(u, len, 25);
+	fill(m, len, 25);
+	set_tags(t, len);
+	if (mprotect(m, len, PROT_READ | PROT_WRITE | PROT_MTE))
+		die("mprotect");
+	if (madvise(t, len, MADV_MERGEABLE) || madvise(u, len, MADV_MERGEABLE) ||
+	    madvise(m, len, MADV_MERGEABLE))
+		die("MADV_MERGEABLE");
+	scans = read_long("/sys/kernel/mm/ksm/full_scans");
+	for (waited = 0; waited < 60000; waited += 100) {
+		if (read_long("/sys/kernel/mm/ksm/full_scans") >= scans + 3)
+			break;
+		usleep(100000);
+	}
+	report("ksm_scans_ms", waited < 60000 ? waited : -1);
+	report("pages_sharing", read_long("/sys/kernel/mm/ksm/pages_sharing"));
+	report("tagged_tag_node_pages_after_merge", verifier_field("tagged"));
+	report("made_tagged_bad_data", bad_data(m, len, 25));
+	set_tags(m, len);
+	report("made_tagged_bad_tags", bad_tags(m, len));
+	report("made_tagged_on_tag_node", pages_on_tag_nodes(m, len));
+	report("tag_node_pages", pages_on_tag_nodes(t, len));
+	report("bad_data", bad_data(t, len, 25) + bad_data(u, len, 25));
+	report("bad_tags", bad_tags(t, len));
+	report_verifier();
+	return 0;
+}
+
+/*
+ * Swap-in through the swap cache: a child shares the swapped entries, so
+ * the pages are read ahead, not read privately, and under the range's
+ * policy, which names the tag node. A page read into the tag node must get its tags held, not
+ * restored there, and move off on its first access.
+ */
+static int cmd_swapin(char **argv)
+{
+	size_t len = strtoul(argv[1], NULL, 0) * 1024;
+	char *p = map(len, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	long held = vmstat_value("mte_tag_held"), out = vmstat_value("pswpout");
+	int go[2], status;
+	pid_t child;
+
+	madvise(p, len, MADV_NOHUGEPAGE);
+	set_policy(p, len, MPOL_BIND, argv[0], 0);
+	fill(p, len, 26);
+	set_tags(p, len);
+	if (madvise(p, len, MADV_PAGEOUT))
+		die("MADV_PAGEOUT");
+	report("swapped_out", vmstat_value("pswpout") - out);
+	/* MADV_PAGEOUT leaves shared pages alone: fork once they are out. */
+	if (pipe(go))
+		die("pipe");
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (!child) {
+		char c;
+
+		close(go[1]);
+		_exit(read(go[0], &c, 1) < 0);
+	}
+	close(go[0]);
+	report("bad_data", bad_data(p, len, 26));
+	report("bad_tags", bad_tags(p, len));
+	report("held", vmstat_value("mte_tag_held") - held);
+	report("tag_node_pages", pages_on_tag_nodes(p, len));
+	report_verifier();
+	close(go[1]);
+	if (waitpid(child, &status, 0) != child)
+		die("waitpid");
 	return 0;
 }
 
@@ -747,26 +1022,6 @@ static int cmd_stuck(char **argv)
 	return 0;
 }
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long value = -1;
-
-	if (!f || fscanf(f, "%ld", &value) != 1)
-		value = -1;
-	if (f)
-		fclose(f);
-	return value;
-}
-
-static void write_long(const char *path, long value)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f || fprintf(f, "%ld\n", value) < 0 || fclose(f))
-		die(path);
-}
-
 #define INJECT_RESERVE_BUSY "/sys/kernel/debug/mte_tag_node/inject_reserve_busy"
 
 /*
@@ -842,6 +1097,8 @@ static const struct {
 	{ "cow", 2, cmd_cow }, { "cowheld", 2, cmd_cowheld },
 	{ "collapse", 1, cmd_collapse }, { "hold", 2, cmd_hold },
 	{ "pinned", 4, cmd_pinned }, { "stuck", 4, cmd_stuck },
+	{ "collapse_from", 2, cmd_collapse_from }, { "numab", 3, cmd_numab },
+	{ "ksm", 2, cmd_ksm }, { "swapin", 2, cmd_swapin },
 };
 
 int main(int argc, char **argv)
