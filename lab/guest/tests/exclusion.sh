@@ -9,6 +9,10 @@
 nid=$(cat /sys/kernel/mm/mte_tag_node/region0/node)
 thp=/sys/kernel/mm/transparent_hugepage
 
+# A path that never completes (a tag node page denied a tagged mapping
+# again on every access) fails its case instead of stalling the plan.
+mtex() { timeout $((180 * $(timeout_scale))) /lab/bin/mtex "$@"; }
+
 # place MODE NODES KB SIZE: a tagged allocation must stay off the tag node.
 place() {
 	local t0=$(cut -d' ' -f1 /proc/uptime)
