@@ -244,19 +244,25 @@ static void report(const char *key, long value)
 	printf("%s %ld\n", key, value);
 }
 
-/* A line of the kernel's audit of the tag nodes; -1 if it is missing. */
-static long verifier_field(const char *name)
+/* The value of @name in a file of "key value" lines; -1 if it is missing. */
+static long keyed_value(const char *path, const char *name)
 {
-	FILE *f = fopen("/sys/kernel/debug/mte_tag_node/verify", "r");
-	char key[32];
+	FILE *f = fopen(path, "r");
+	char key[64];
 	long value, found = -1;
 
-	while (f && fscanf(f, "%31s %ld", key, &value) == 2)
+	while (f && fscanf(f, "%63s %ld", key, &value) == 2)
 		if (!strcmp(key, name))
 			found = value;
 	if (f)
 		fclose(f);
 	return found;
+}
+
+/* A line of the kernel's audit of the tag nodes. */
+static long verifier_field(const char *name)
+{
+	return keyed_value("/sys/kernel/debug/mte_tag_node/verify", name);
 }
 
 /* The kernel's own audit of the tag nodes, taken while our memory is live. */
@@ -610,16 +616,7 @@ static void touch_for(char *const *ranges, int nr, size_t len, int seconds)
 
 static long vmstat_value(const char *name)
 {
-	FILE *f = fopen("/proc/vmstat", "r");
-	char key[64];
-	long value, found = -1;
-
-	while (f && fscanf(f, "%63s %ld", key, &value) == 2)
-		if (!strcmp(key, name))
-			found = value;
-	if (f)
-		fclose(f);
-	return found;
+	return keyed_value("/proc/vmstat", name);
 }
 
 /*
