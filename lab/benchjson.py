@@ -31,6 +31,8 @@ FIGURES = [
     ("evacuation", "reservation_ms"),
     ("evacuation", "evacuation_mib_s"),
     ("evacuation", "memcpy_mib_s"),
+    ("evacuation", "move_pages_mib_s"),
+    ("evacuation", "over_move_pages"),
     ("evacuation", "over_memcpy", "value"),
     ("evacuation", "over_memcpy", "bar"),
     ("evacuation", "order0", "evacuated_pages"),
@@ -156,6 +158,10 @@ def ratios(on_logs, off_logs):
     print("# %d reservations, %d pages evacuated in %.1f ms: %s MiB/s; memcpy %s MiB/s"
           % (ev["reservations"], ev["evacuated_pages"], ev["reservation_ms"] or 0,
              ev["evacuation_mib_s"], ev["memcpy_mib_s"]))
+    print("# the kernel's own migration of the same bytes (move_pages): %s MiB/s, %.3f of memcpy;"
+          " evacuation is %.2f of it"
+          % (ev.get("move_pages_mib_s"), (ev.get("move_pages_mib_s") or 0) / (ev["memcpy_mib_s"] or 1),
+             ev.get("over_move_pages") or 0))
     for size, name in (("order0", "order-0"), ("thp", "THP")):
         ph = ev.get(size, {})
         print("#   during the %s full touches: %s reservations of %s blocks, %s pages evacuated, %.1f ms, p50 %.0f us"

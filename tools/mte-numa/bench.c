@@ -10,7 +10,9 @@
  *                 a figure of another boot (--baseline)
  *   evacuation    bytes evacuated per second of reservation time, from the
  *                 mte_tag_node:mte_tag_reserve tracepoint, over memcpy of
- *                 as many bytes
+ *                 as many bytes; and, beside it, over move_pages(2) of as
+ *                 many bytes: the kernel's own migration, which bounds any
+ *                 evacuation that migrates
  *   efficiency    tagged pages / (32 * B * blocks put in tag use), for bulk
  *                 PROT_MTE memory and for 1% of a heap's pages tagged
  *   latency       reservation latency p50/p99 and histogram, under the
@@ -24,6 +26,7 @@
 #include <math.h>
 #include <numa.h>
 #include <numaif.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +76,9 @@ static const char bench_help[] =
 "                of untagged data the bench puts there (all their free\n"
 "                memory, MPOL_PREFERRED), so every tag block needed is evacuated\n"
 "  evacuation    bytes evacuated per second of reservation time (tracepoint\n"
-"                mte_tag_node:mte_tag_reserve), over memcpy of as many bytes\n"
+"                mte_tag_node:mte_tag_reserve), over memcpy of as many bytes;\n"
+"                beside it, move_pages(2) of as many bytes from a tag node,\n"
+"                the kernel's own migration, which evacuation cannot beat\n"
 "  efficiency    tagged pages / (32 * B * blocks put in tag use): bulk, and\n"
 "                1% of the pages of a heap tagged\n"
 "  latency       reservation latency p50, p99 and histogram under a mixed\n"
@@ -131,7 +136,7 @@ struct results {
 	struct touch order0, thp;
 	struct latency evacuation;	/* the events of the full first touches */
 	struct latency evac_order0, evac_thp;	/* the same, by page size */
-	double memcpy_mib_s;
+	double memcpy_mib_s, move_pages_mib_s;
 	struct efficiency bulk, scattered;
 	struct latency mixed;
 	double base_order0, base_thp;	/* from --baseline */
@@ -568,6 +573,71 @@ static double memcpy_speed(long long bytes)
 	return best;
 }
 
+/* Did every page of the last move_pages(2) end on @node? */
+static bool all_moved(const int *status, size_t nr, int node)
+{
+	size_t i;
+
+	for (i = 0; i < nr && status[i] == node; i++)
+		;
+	if (i < nr)
+		problem("move_pages reference: page %zu ended on %d, not node %d", i, status[i],
+			node);
+	return i == nr;
+}
+
+/*
+ * move_pages(2) of as many bytes, at most 64 MiB of order-0 pages, from the
+ * first tag node to the node this runs on, best of three: the kernel's own
+ * migration, which evacuation uses and cannot beat.
+ */
+static double move_pages_speed(const struct system *s, long long bytes)
+{
+	size_t len = bytes < 1 << 20 ? MIB : bytes > 64LL << 20 ? 64 * MIB : (size_t)bytes;
+	int tag_node = region_node(&s->f.regions[0]), cpu_node = numa_node_of_cpu(sched_getcpu());
+	size_t i, nr = len / PAGE;
+	void **pages = calloc(nr, sizeof(*pages));
+	int *to_cpu = calloc(nr, sizeof(int)), *to_tag = calloc(nr, sizeof(int));
+	int *status = calloc(nr, sizeof(int));
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	double best = NAN, t;
+	int round;
+
+	if (p == MAP_FAILED || !pages || !to_cpu || !to_tag || !status || cpu_node < 0) {
+		problem("no memory for the move_pages reference (%zu MiB)", len / MIB);
+		goto out;
+	}
+	madvise(p, len, MADV_NOHUGEPAGE);
+	for (i = 0; i < nr; i++) {
+		pages[i] = p + i * PAGE;
+		to_cpu[i] = cpu_node;
+		to_tag[i] = tag_node;
+		*(uint64_t *)pages[i] = i;
+	}
+	for (round = 0; round < 3; round++) {
+		if (move_pages(0, nr, pages, to_tag, status, MPOL_MF_MOVE) < 0 ||
+		    !all_moved(status, nr, tag_node))
+			break;
+		t = now();
+		if (move_pages(0, nr, pages, to_cpu, status, MPOL_MF_MOVE) < 0)
+			break;
+		t = now() - t;
+		if (!all_moved(status, nr, cpu_node))
+			break;
+		best = best_of(best, len / (double)MIB / t);
+	}
+	if (isnan(best))
+		problem("move_pages reference did not run: %s", strerror(errno));
+out:
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	free(pages);
+	free(to_cpu);
+	free(to_tag);
+	free(status);
+	return best;
+}
+
 /* 1% of a heap's pages tagged, spread through it, then touched in order. */
 static void scattered(const struct system *s, const struct bench_opts *o, struct results *r,
 		      long long baseline)
@@ -837,6 +907,9 @@ static void bench_json(const struct system *s, const struct bench_opts *o,
 	json_double(&j, "reservation_ms", ev->total_ns / 1e6);
 	json_double(&j, "evacuation_mib_s", evacuation_mib_s(ev));
 	json_double(&j, "memcpy_mib_s", r->memcpy_mib_s);
+	json_double(&j, "move_pages_mib_s", r->move_pages_mib_s);
+	json_double(&j, "over_move_pages", ratio(evacuation_mib_s(ev), r->move_pages_mib_s));
+	json_double(&j, "move_pages_over_memcpy", ratio(r->move_pages_mib_s, r->memcpy_mib_s));
 	json_phase(&j, "order0", &r->evac_order0);
 	json_phase(&j, "thp", &r->evac_thp);
 	json_bar(&j, "over_memcpy", ratio(evacuation_mib_s(ev), r->memcpy_mib_s), BAR_EVACUATION);
@@ -926,6 +999,9 @@ static void bench_text(const struct system *s, const struct bench_opts *o,
 	printf("  %lld reservations, %lld pages evacuated in %.1f ms: %.1f MiB/s; memcpy %.1f MiB/s\n",
 	       ev->reservations, ev->evacuated, ev->total_ns / 1e6, evacuation_mib_s(ev),
 	       r->memcpy_mib_s);
+	printf("  move_pages %.1f MiB/s, %.3f of memcpy; evacuation is %.2f of move_pages\n",
+	       r->move_pages_mib_s, ratio(r->move_pages_mib_s, r->memcpy_mib_s),
+	       ratio(evacuation_mib_s(ev), r->move_pages_mib_s));
 	row_ratio("tag efficiency, bulk PROT_MTE", tag_efficiency(s, &r->bulk), BAR_BULK);
 	row_ratio("tag efficiency, 1% of a heap tagged", tag_efficiency(s, &r->scattered),
 		  BAR_SCATTERED);
@@ -1046,7 +1122,7 @@ int cmd_bench(int argc, char **argv)
 {
 	struct results r = {
 		.order0 = { NAN, NAN, NAN }, .thp = { NAN, NAN, NAN },
-		.memcpy_mib_s = NAN, .base_order0 = NAN, .base_thp = NAN,
+		.memcpy_mib_s = NAN, .move_pages_mib_s = NAN, .base_order0 = NAN, .base_thp = NAN,
 	};
 	struct bench_opts o;
 	struct system s;
@@ -1077,6 +1153,7 @@ int cmd_bench(int argc, char **argv)
 		scattered(&s, &o, &r, baseline);
 		touch_full(&s, &o, &r, baseline);
 		r.memcpy_mib_s = memcpy_speed(r.evacuation.evacuated * PAGE);
+		r.move_pages_mib_s = move_pages_speed(&s, r.evacuation.evacuated * PAGE);
 		mixed_load(&s, &o, &r, baseline);
 		trace_teardown(&s);
 	}

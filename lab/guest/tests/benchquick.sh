@@ -13,6 +13,7 @@ check_eq "mte-numa bench --quick --json exits 0" "$rc" 0
 json=$(cat /tmp/benchquick.json)
 check_match "the tag nodes are active for it" "$json" '"tag_nodes_active": true'
 check_match "it saw reservations" "$json" '"reservations": [1-9]'
+check_match "it measured move_pages beside memcpy" "$json" '"move_pages_mib_s": [0-9]'
 check_match "it reports no problem" "$json" '"problems": \[\]'
 check "the tracing instance is gone" test ! -e /sys/kernel/tracing/instances/mte-numa-bench
 out=$(mte-numa bench --quick 2>&1)
