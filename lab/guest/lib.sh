@@ -58,6 +58,15 @@ clean() {
 # vmstat NAME: a /proc/vmstat counter (0 if absent).
 vmstat() { awk -v f="$1" '$1 == f { print $2; found = 1 } END { if (!found) print 0 }' /proc/vmstat; }
 
+# check_counters NAME...: each is a line of /proc/vmstat. vmstat reads an
+# absent counter as 0, so a test that wants one to stay 0 checks this first.
+check_counters() {
+	local name
+	for name; do
+		check "/proc/vmstat has $name" grep -q "^$name " /proc/vmstat
+	done
+}
+
 # bg_start DIR COMMAND...: run COMMAND in the background, its standard
 # output in DIR.out, until it creates DIR/ready; it waits for DIR/go then.
 # hold and "mtex hold" follow this protocol. Sets bg_pid.

@@ -155,6 +155,7 @@ out=$(mtex swapin "$nid" 4096)
 swapoff /dev/zram0
 diag "swapin: $(echo $out)"
 check "swapin: the pages went to swap" [ "$(field "$out" swapped_out)" -gt 0 ]
+check "swapin: pages read into the tag node held their tags" [ "$(field "$out" held)" -gt 0 ]
 check_eq "swapin: no tagged page on the tag node" "$(field "$out" tag_node_pages)" 0
 clean swapin "$out"
 

@@ -112,6 +112,7 @@ clean collapse "$out"
 
 # COW while reservations fail (injected): copies whose tag storage cannot
 # be claimed get their tags held until they are mapped, not dropped.
+check_counters mte_tag_held mte_tag_dropped
 held=$(vmstat mte_tag_held)
 out=$(mtex cowheld 1024 32)
 diag "cowheld: $(($(vmstat mte_tag_held) - held)) copies had their tags held"

@@ -53,6 +53,8 @@ mkdir -p $trace
 echo 8192 > $trace/buffer_size_kb
 echo 1 > $trace/events/mte_tag_node/mte_tag_reserve/enable
 
+check_counters mte_tag_reserve mte_tag_reserve_fail mte_tag_evacuated mte_tag_release \
+	mte_tag_held mte_tag_dropped
 reserved=$(vmstat mte_tag_reserve)
 failed=$(vmstat mte_tag_reserve_fail)
 evacuated=$(vmstat mte_tag_evacuated)
