@@ -434,22 +434,30 @@ static unsigned long pages_in_use(unsigned long pfn, unsigned long nr_pages)
 }
 
 /*
- * Migrate the data out of a run of blocks and take their pages.
- * alloc_contig_range() sends the data to other blocks of the tag node
- * first (its targets prefer the node the pages are on), then to other
- * nodes by distance, reclaiming if it must. A short-term pin makes it fail
- * with -EBUSY; a fatal signal with -EINTR.
+ * Migrate the data out of a run of blocks and take their pages. A run
+ * whose pages are all free is taken off the free lists directly; that
+ * costs a fraction of an evacuation, which drains every CPU's caches even
+ * when nothing moves. alloc_contig_range() sends the data to other blocks
+ * of the tag node first (its targets prefer the node the pages are on),
+ * then to other nodes by distance, reclaiming if it must. A short-term pin
+ * makes it fail with -EBUSY; a fatal signal with -EINTR.
  */
 static int take_blocks(struct mte_tag_node *tn, unsigned long block, unsigned long nr,
 		       unsigned long *evacuated)
 {
 	unsigned long pfn = mte_tag_block_pfn(tn->region, block);
 	unsigned long nr_pages = nr * tn->region->block_pages;
-	unsigned long in_use = pages_in_use(pfn, nr_pages);
+	unsigned long in_use;
 	int ret, tries = 0;
 
 	if (inject_skip_evacuation)
 		return 0;
+	if (take_free_contig_range(pfn, pfn + nr_pages, GFP_KERNEL)) {
+		hold_pages(pfn, nr_pages);
+		*evacuated = 0;
+		return 0;
+	}
+	in_use = pages_in_use(pfn, nr_pages);
 	do {
 		ret = alloc_contig_range(pfn, pfn + nr_pages, MIGRATE_MOVABLE,
 					 GFP_KERNEL | __GFP_NOWARN);

@@ -122,8 +122,69 @@ static void cache_maintenance_on_transitions(struct kunit *test)
 	mte_tag_cache_ops = cmo.hw;
 }
 
+/*
+ * Free runs of tag storage are taken with take_free_contig_range(), which
+ * must take a range only whole and leave it as alloc_contig_range() does.
+ * Tried on 16 pages of the tag node, a CPU-less node the test has to itself:
+ * freed as one order-4 page, they go straight back to the free lists.
+ */
+#define TAKE_ORDER	4
+#define TAKE_PAGES	BIT(TAKE_ORDER)
+
+static struct page *free_tag_node_run(struct kunit *test, const struct mte_tag_region *r)
+{
+	struct page *page = alloc_pages_node(r->nid, GFP_HIGHUSER_MOVABLE | __GFP_THISNODE |
+					     __GFP_NOWARN, TAKE_ORDER);
+
+	if (!page)
+		kunit_skip(test, "no free order-%d page on the tag node", TAKE_ORDER);
+	__free_pages(page, TAKE_ORDER);
+	return page;
+}
+
+static void free_range_taken_whole(struct kunit *test)
+{
+	struct page *page = free_tag_node_run(test, active_region(test));
+	unsigned long pfn = page_to_pfn(page), i;
+
+	KUNIT_ASSERT_TRUE(test, take_free_contig_range(pfn, pfn + TAKE_PAGES, GFP_KERNEL));
+	for (i = 0; i < TAKE_PAGES; i++) {
+		KUNIT_EXPECT_FALSE(test, PageBuddy(page + i));
+		KUNIT_EXPECT_EQ(test, page_count(page + i), 1);
+	}
+	free_contig_range(pfn, TAKE_PAGES);
+	for (i = 0; i < TAKE_PAGES; i++)
+		KUNIT_EXPECT_EQ(test, page_count(page + i), 0);
+}
+
+static void range_with_a_used_page_left_alone(struct kunit *test)
+{
+	struct page *page = free_tag_node_run(test, active_region(test));
+	unsigned long pfn = page_to_pfn(page), used = TAKE_PAGES / 2, i;
+
+	/* One page in the middle in use, the others back on the free lists. */
+	KUNIT_ASSERT_TRUE(test, take_free_contig_range(pfn, pfn + TAKE_PAGES, GFP_KERNEL));
+	for (i = 0; i < TAKE_PAGES; i++)
+		if (i != used)
+			__free_page(page + i);
+	drain_all_pages(page_zone(page));
+
+	KUNIT_EXPECT_FALSE(test, take_free_contig_range(pfn, pfn + TAKE_PAGES, GFP_KERNEL));
+	for (i = 0; i < TAKE_PAGES; i++)
+		if (i != used)
+			KUNIT_EXPECT_TRUE(test, is_free_buddy_page(page + i));
+	KUNIT_EXPECT_EQ(test, page_count(page + used), 1);
+
+	/* The free pages before it are still there to take. */
+	KUNIT_EXPECT_TRUE(test, take_free_contig_range(pfn, pfn + used, GFP_KERNEL));
+	free_contig_range(pfn, used);
+	__free_page(page + used);
+}
+
 static struct kunit_case mte_tag_reserve_cases[] = {
 	KUNIT_CASE_SLOW(cache_maintenance_on_transitions),
+	KUNIT_CASE(free_range_taken_whole),
+	KUNIT_CASE(range_with_a_used_page_left_alone),
 	{}
 };
 
