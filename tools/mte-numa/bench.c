@@ -88,7 +88,8 @@ static const char bench_help[] =
 "The first-touch bars compare with the feature off (mte_tag_node=off),\n"
 "which needs another boot: run mte-numa bench --json there, save it, and\n"
 "give it here with --baseline. Without tag nodes only the first touch runs.\n"
-"Needs root (tracefs, sysfs), MTE, and a quiet system; takes minutes.\n"
+"Needs root (tracefs, sysfs), MTE, and a quiet system; takes minutes. The\n"
+"debug hardware model, if built and on, is off while it runs.\n"
 "\n"
 "  --json            print one JSON object instead of the table\n"
 "  --quick           small sizes, one repetition: a smoke test, not figures\n"
@@ -111,6 +112,7 @@ struct system {
 	long long block_pages;	/* B: tag pages per block */
 	long long release_delay_ms;
 	bool tracing;		/* the tracepoint can be read */
+	bool model_was_on;	/* the hardware model, switched off meanwhile */
 };
 
 struct touch {
@@ -171,6 +173,32 @@ static int write_file(const char *path, const char *text)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+#define HW_MODEL	TAG_DEBUG_DIR "/hw_model"
+
+/*
+ * The debug hardware model writes tag storage on every tag write and fills
+ * every block that enters tag use, work real hardware does not add: it is
+ * off while the bench measures, and back on at the end if it was on.
+ */
+static void model_off(struct system *s)
+{
+	char text[4] = "";
+	FILE *f = fopen(HW_MODEL, "r");
+
+	if (!f)
+		return;
+	s->model_was_on = fgets(text, sizeof(text), f) && text[0] == 'Y';
+	fclose(f);
+	if (s->model_was_on && write_file(HW_MODEL, "N"))
+		problem("cannot switch the hardware model off: %s", HW_MODEL);
+}
+
+static void model_restore(const struct system *s)
+{
+	if (s->model_was_on && write_file(HW_MODEL, "Y"))
+		problem("cannot switch the hardware model back on: %s", HW_MODEL);
 }
 
 /* Blocks in tag use, all regions together; -1 if a count is unreadable. */
@@ -891,6 +919,7 @@ static void bench_json(const struct system *s, const struct bench_opts *o,
 	json_open(&j, NULL, '{');
 	json_str(&j, "mode", s->f.built ? mode_names[s->f.mode] : "none");
 	json_bool(&j, "tag_nodes_active", s->active);
+	json_bool(&j, "hw_model_switched_off", s->model_was_on);
 	json_bool(&j, "quick", o->quick);
 	json_int(&j, "size_mib", o->size_mib);
 	json_int(&j, "repeat", o->repeat);
@@ -981,9 +1010,10 @@ static void bench_text(const struct system *s, const struct bench_opts *o,
 	const struct latency *ev = &r->evacuation, *mx = &r->mixed;
 	char value[64];
 
-	printf("mte-numa bench: mode %s, %lld MiB per measurement, best of %lld%s\n\n",
+	printf("mte-numa bench: mode %s, %lld MiB per measurement, best of %lld%s%s\n\n",
 	       s->f.built ? mode_names[s->f.mode] : "none", o->size_mib, o->repeat,
-	       o->quick ? " (--quick: a smoke test, not figures)" : "");
+	       o->quick ? " (--quick: a smoke test, not figures)" : "",
+	       s->model_was_on ? "; hardware model off meanwhile" : "");
 	row("figure", "value", "bar", "");
 	row_touch("first touch, order-0, tag nodes idle", r->order0.idle, r->base_order0, BAR_IDLE);
 	row_touch("first touch, order-0, tag nodes full", r->order0.full, r->base_order0, BAR_FULL);
@@ -1043,6 +1073,7 @@ static int load_system(struct system *s)
 		return RC_FAIL;
 	}
 	s->tracing = trace_setup();
+	model_off(s);
 	return RC_OK;
 }
 
@@ -1147,6 +1178,7 @@ int cmd_bench(int argc, char **argv)
 	if (isnan(r.order0.idle)) {
 		msg("bench: PROT_MTE memory cannot be mapped here: no MTE?");
 		trace_teardown(&s);
+		model_restore(&s);
 		return RC_ABSENT;
 	}
 	if (s.active) {
@@ -1156,6 +1188,7 @@ int cmd_bench(int argc, char **argv)
 		r.move_pages_mib_s = move_pages_speed(&s, r.evacuation.evacuated * PAGE);
 		mixed_load(&s, &o, &r, baseline);
 		trace_teardown(&s);
+		model_restore(&s);
 	}
 	if (o.json)
 		bench_json(&s, &o, &r);
