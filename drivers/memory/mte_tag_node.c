@@ -502,16 +502,32 @@ static int evacuate_blocks(struct mte_tag_node *tn, unsigned long first, unsigne
 	return ret;
 }
 
-/*
- * Blocks in data use from @block on, at most MTE_TAG_RESERVE_AHEAD: data
- * pages are mostly handed out in physical order, so the next tagged pages
- * will likely need the next blocks, and one evacuation of a run costs
- * about what one of a single block does (it drains per-CPU lists and
- * isolates a whole pageblock either way).
- */
-static unsigned long data_run(const struct mte_tag_node *tn, unsigned long block)
+/* Are the pages of @block all free? Read without the zone lock: a hint. */
+static bool block_pages_free(const struct mte_tag_node *tn, unsigned long block)
 {
-	unsigned long end = min(block + MTE_TAG_RESERVE_AHEAD, mte_tag_nr_blocks(tn->region));
+	unsigned long pfn = mte_tag_block_pfn(tn->region, block), i;
+
+	for (i = 0; i < tn->region->block_pages; i++)
+		if (!is_free_buddy_page(pfn_to_page(pfn + i)))
+			return false;
+	return true;
+}
+
+/*
+ * Blocks in data use from @block on, to reserve together. If @block holds
+ * data, at most MTE_TAG_RESERVE_AHEAD: data pages are mostly handed out in
+ * physical order, so the next tagged pages will likely need the next
+ * blocks, and one evacuation of a run costs about what one of a single
+ * block does (it drains per-CPU lists and isolates a whole pageblock
+ * either way). If its pages are free, taking blocks one by one costs
+ * little, and blocks taken ahead that no tagged page uses cost tag
+ * efficiency: at most the @need blocks the caller needs.
+ */
+static unsigned long data_run(const struct mte_tag_node *tn, unsigned long block,
+			      unsigned long need)
+{
+	unsigned long max = block_pages_free(tn, block) ? need : MTE_TAG_RESERVE_AHEAD;
+	unsigned long end = min(block + max, mte_tag_nr_blocks(tn->region));
 	unsigned long nr = 0;
 
 	while (block + nr < end && atomic_read(&tn->blocks[block + nr]) == BLOCK_DATA &&
@@ -538,7 +554,8 @@ static void mark_block_busy(struct mte_tag_node *tn, unsigned long block)
 	set_bit(block, tn->busy);
 }
 
-static int reserve_block(struct mte_tag_node *tn, unsigned long block)
+/* Reserve @block, and up to @need - 1 blocks after it that the caller needs. */
+static int reserve_block(struct mte_tag_node *tn, unsigned long block, unsigned long need)
 {
 	unsigned long nr, evacuated = 0;
 	int ret = 0;
@@ -553,7 +570,7 @@ static int reserve_block(struct mte_tag_node *tn, unsigned long block)
 	if (atomic_dec_if_positive(&inject_reserve_busy) >= 0 || block_is_busy(tn, block))
 		ret = -EBUSY;
 	else
-		nr = data_run(tn, block);
+		nr = data_run(tn, block, need);
 	if (nr)
 		ret = evacuate_blocks(tn, block, nr, &evacuated);
 	/* A pinned page elsewhere in the run must not cost the block needed. */
@@ -581,7 +598,8 @@ static int reserve_block(struct mte_tag_node *tn, unsigned long block)
  * @page: first page of the run
  * @nr_pages: length of the run, inside one folio
  *
- * Evacuates every block serving the run that still holds data. Sleeps.
+ * Evacuates every block serving the run that still holds data, with the
+ * blocks after it when that evacuates, and takes free blocks. Sleeps.
  * The blocks then stay in tag use for at least release_delay_ms, long
  * enough for the caller to tag the pages.
  *
@@ -603,7 +621,7 @@ int mte_tag_reserve_pages(struct page *page, unsigned long nr_pages)
 		return 0;
 	last = mte_tag_block_of(tn->region, pfn + nr_pages - 1);
 	for (block = mte_tag_block_of(tn->region, pfn); block <= last; block++) {
-		ret = reserve_block(tn, block);
+		ret = reserve_block(tn, block, last - block + 1);
 		if (ret)
 			return ret;
 	}

@@ -239,6 +239,7 @@ bool mte_tag_pages_ready(struct page *page, unsigned long nr_pages);
 int mte_tag_reserve_pages(struct page *page, unsigned long nr_pages);
 unsigned long mte_tag_busy_data_pages(void);
 void mte_tag_wait_busy(struct page *page);
+struct folio *mte_tag_alloc_packed_folio(struct vm_area_struct *vma, unsigned long vaddr);
 
 /**
  * mte_tag_page_get() - take tag storage for a page about to be tagged
@@ -340,6 +341,12 @@ static inline bool mte_tag_page_get(struct page *page)
 }
 
 static inline void mte_tag_page_put(struct page *page) { }
+
+static inline struct folio *
+mte_tag_alloc_packed_folio(struct vm_area_struct *vma, unsigned long vaddr)
+{
+	return NULL;
+}
 
 static inline bool mte_tag_hold_copy(struct page *to, struct page *from)
 {
