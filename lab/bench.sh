@@ -32,9 +32,10 @@ done
 # across boots, the rest (evacuation vs memcpy, tag efficiency, latency)
 # within the first feature-on boot. The boots alternate, on, off, on, off,
 # and each figure is the best of its kind, so that a load that comes and
-# goes on the machine does not land on one side only.
+# goes on the machine does not land on one side only. BENCH_ROUNDS pairs
+# of boots (default 2): under TCG, boots differ by 10% or more.
 on_logs=; off_logs=
-for round in 1 2; do
+for round in $(seq 1 "${BENCH_ROUNDS:-2}"); do
 	for scenario in default off; do
 		log=$("$LAB_TOP/lab/qemu.sh" "$scenario" bench)
 		cp "$log" "${log%.log}.$round.log"

@@ -119,6 +119,9 @@ def best_of(logs):
             return None
         docs.append(doc)
     best = docs[0]
+    # Each boot's figure too, to show how much boots differ.
+    best["per_boot"] = {(size, key): [d["first_touch"][size][key] for d in docs]
+                        for size in ("order0", "thp") for key in ("idle_mib_s", "full_mib_s")}
     for doc in docs[1:]:
         for size in ("order0", "thp"):
             for key in ("idle_mib_s", "full_mib_s"):
@@ -151,6 +154,9 @@ def ratios(on_logs, off_logs):
             use = on["first_touch"][size].get("tag_node_use_when_full")
             print("# %s, tag node %s: %s MiB/s, off %s MiB/s%s" % (name, state, v, base,
                   ", tag node %.1f%% in use" % (100 * use) if state == "full" and use else ""))
+            print("#   by boot: on %s, off %s" % (
+                " ".join("%.0f" % x for x in on["per_boot"][(size, "%s_mib_s" % state)] if is_number(x)),
+                " ".join("%.0f" % x for x in off["per_boot"][(size, "idle_mib_s")] if is_number(x))))
             r = v / base if is_number(v) and is_number(base) and base > 0 else None
             line(r, BARS[state], "%s, tag node %s / feature off" % (name, state))
     ev = on["evacuation"]
