@@ -130,14 +130,17 @@ static void free_chunk_pages(struct page *page, unsigned int nr)
 		__free_page(page++);
 }
 
-/* Keep the rest of a new chunk, unless this CPU got one meanwhile. */
+/*
+ * Keep the rest of a new chunk, unless this CPU got one meanwhile, or the
+ * task moved to a CPU of another node while it was allocated.
+ */
 static void keep_chunk_pages(struct page *page, unsigned int nr)
 {
 	struct mte_tag_chunk *chunk;
 
 	local_lock(&mte_tag_chunk.lock);
 	chunk = this_cpu_ptr(&mte_tag_chunk);
-	if (!chunk->left) {
+	if (!chunk->left && page_to_nid(page) == numa_node_id()) {
 		chunk->next = page;
 		chunk->left = nr;
 		nr = 0;
