@@ -401,6 +401,44 @@ bool mte_tag_pages_ready(struct page *page, unsigned long nr_pages)
 	return true;
 }
 
+/* Are the pages of @block all free? Read without the zone lock: a hint. */
+static bool block_pages_free(const struct mte_tag_node *tn, unsigned long block)
+{
+	unsigned long pfn = mte_tag_block_pfn(tn->region, block), i;
+
+	for (i = 0; i < tn->region->block_pages; i++)
+		if (!is_free_buddy_page(pfn_to_page(pfn + i)))
+			return false;
+	return true;
+}
+
+/**
+ * mte_tag_claim_is_cheap() - can a run's tag storage be claimed without evacuating?
+ * @page: first page of the run
+ * @nr_pages: length of the run, inside one folio
+ *
+ * Return: true if every block serving the run is in tag use, or in data
+ * use with all its pages free, as last seen without locks: a hint for a
+ * caller that may go elsewhere rather than wait for an evacuation.
+ */
+bool mte_tag_claim_is_cheap(struct page *page, unsigned long nr_pages)
+{
+	unsigned long pfn = page_to_pfn(page), block, last;
+	struct mte_tag_node *tn;
+
+	if (!static_branch_unlikely(&mte_tag_counting))
+		return true;
+	tn = node_serving(pfn);
+	if (!tn)
+		return true;
+	last = mte_tag_block_of(tn->region, pfn + nr_pages - 1);
+	for (block = mte_tag_block_of(tn->region, pfn); block <= last; block++)
+		if (!block_holds_tags(tn, block) &&
+		    (block_state(tn, block) != MTE_BLOCK_DATA || !block_pages_free(tn, block)))
+			return false;
+	return true;
+}
+
 /* Data cache lines of the block may be dirty: drop them before tags land. */
 static void invalidate_block_data(const struct mte_tag_node *tn, unsigned long block)
 {
@@ -500,17 +538,6 @@ static int evacuate_blocks(struct mte_tag_node *tn, unsigned long first, unsigne
 	else
 		count_vm_events(MTE_TAG_RESERVE, nr);
 	return ret;
-}
-
-/* Are the pages of @block all free? Read without the zone lock: a hint. */
-static bool block_pages_free(const struct mte_tag_node *tn, unsigned long block)
-{
-	unsigned long pfn = mte_tag_block_pfn(tn->region, block), i;
-
-	for (i = 0; i < tn->region->block_pages; i++)
-		if (!is_free_buddy_page(pfn_to_page(pfn + i)))
-			return false;
-	return true;
 }
 
 /*

@@ -236,6 +236,7 @@ bool __mte_tag_page_get(struct page *page);
 void __mte_tag_page_put(struct page *page);
 void __mte_tag_free_pages(struct page *page, unsigned int order);
 bool mte_tag_pages_ready(struct page *page, unsigned long nr_pages);
+bool mte_tag_claim_is_cheap(struct page *page, unsigned long nr_pages);
 int mte_tag_reserve_pages(struct page *page, unsigned long nr_pages);
 unsigned long mte_tag_busy_data_pages(void);
 void mte_tag_wait_busy(struct page *page);

@@ -151,8 +151,10 @@ static void keep_chunk_pages(struct page *page, unsigned int nr)
 
 /*
  * A new chunk on this CPU's node, without reclaim: when none is free, the
- * fault is served as without packing. Its block is reserved now; a chunk
- * whose block cannot be is given back.
+ * fault is served as without packing. Its block is reserved now if that
+ * moves nothing. A chunk whose block holds data is given back: packing
+ * never evacuates, the unpacked fault does, ahead in runs, and waits for
+ * pinned pages or relocates its page as it must.
  */
 static struct page *new_chunk_page(void)
 {
@@ -162,7 +164,8 @@ static struct page *new_chunk_page(void)
 
 	if (!page)
 		return NULL;
-	if (mte_tag_reserve_pages(page, 1UL << order)) {
+	if (!mte_tag_claim_is_cheap(page, 1UL << order) ||
+	    mte_tag_reserve_pages(page, 1UL << order)) {
 		__free_pages(page, order);
 		return NULL;
 	}
