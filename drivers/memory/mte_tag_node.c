@@ -377,6 +377,39 @@ void __mte_tag_free_pages(struct page *page, unsigned int order)
 			__mte_tag_page_put(page + i);
 }
 
+/*
+ * The region whose blocks @first to @last count the tags of a run of data
+ * pages; NULL while tags are not counted, or if no region serves the run.
+ */
+static struct mte_tag_node *blocks_serving(struct page *page, unsigned long nr_pages,
+					   unsigned long *first, unsigned long *last)
+{
+	unsigned long pfn = page_to_pfn(page);
+	struct mte_tag_node *tn;
+
+	if (!static_branch_unlikely(&mte_tag_counting))
+		return NULL;
+	tn = node_serving(pfn);
+	if (tn) {
+		*first = mte_tag_block_of(tn->region, pfn);
+		*last = mte_tag_block_of(tn->region, pfn + nr_pages - 1);
+	}
+	return tn;
+}
+
+/* Does @test hold for every block serving a run of data pages? */
+static bool all_blocks_serving(struct page *page, unsigned long nr_pages,
+			       bool (*test)(const struct mte_tag_node *tn, unsigned long block))
+{
+	unsigned long block, last;
+	struct mte_tag_node *tn = blocks_serving(page, nr_pages, &block, &last);
+
+	for (; tn && block <= last; block++)
+		if (!test(tn, block))
+			return false;
+	return true;
+}
+
 /**
  * mte_tag_pages_ready() - may the tags of a run of data pages be written?
  * @page: first page of the run
@@ -386,19 +419,7 @@ void __mte_tag_free_pages(struct page *page, unsigned int order)
  */
 bool mte_tag_pages_ready(struct page *page, unsigned long nr_pages)
 {
-	unsigned long pfn = page_to_pfn(page), block, last;
-	struct mte_tag_node *tn;
-
-	if (!static_branch_unlikely(&mte_tag_counting))
-		return true;
-	tn = node_serving(pfn);
-	if (!tn)
-		return true;
-	last = mte_tag_block_of(tn->region, pfn + nr_pages - 1);
-	for (block = mte_tag_block_of(tn->region, pfn); block <= last; block++)
-		if (!block_holds_tags(tn, block))
-			return false;
-	return true;
+	return all_blocks_serving(page, nr_pages, block_holds_tags);
 }
 
 /* Are the pages of @block all free? Read without the zone lock: a hint. */
@@ -412,6 +433,12 @@ static bool block_pages_free(const struct mte_tag_node *tn, unsigned long block)
 	return true;
 }
 
+static bool block_claim_is_cheap(const struct mte_tag_node *tn, unsigned long block)
+{
+	return block_holds_tags(tn, block) ||
+	       (block_state(tn, block) == MTE_BLOCK_DATA && block_pages_free(tn, block));
+}
+
 /**
  * mte_tag_claim_is_cheap() - can a run's tag storage be claimed without evacuating?
  * @page: first page of the run
@@ -423,20 +450,7 @@ static bool block_pages_free(const struct mte_tag_node *tn, unsigned long block)
  */
 bool mte_tag_claim_is_cheap(struct page *page, unsigned long nr_pages)
 {
-	unsigned long pfn = page_to_pfn(page), block, last;
-	struct mte_tag_node *tn;
-
-	if (!static_branch_unlikely(&mte_tag_counting))
-		return true;
-	tn = node_serving(pfn);
-	if (!tn)
-		return true;
-	last = mte_tag_block_of(tn->region, pfn + nr_pages - 1);
-	for (block = mte_tag_block_of(tn->region, pfn); block <= last; block++)
-		if (!block_holds_tags(tn, block) &&
-		    (block_state(tn, block) != MTE_BLOCK_DATA || !block_pages_free(tn, block)))
-			return false;
-	return true;
+	return all_blocks_serving(page, nr_pages, block_claim_is_cheap);
 }
 
 /* Data cache lines of the block may be dirty: drop them before tags land. */
@@ -636,18 +650,13 @@ static int reserve_block(struct mte_tag_node *tn, unsigned long block, unsigned 
  */
 int mte_tag_reserve_pages(struct page *page, unsigned long nr_pages)
 {
-	unsigned long pfn = page_to_pfn(page), block, last;
+	unsigned long block, last;
 	struct mte_tag_node *tn;
 	int ret;
 
 	might_sleep();
-	if (!static_branch_unlikely(&mte_tag_counting))
-		return 0;
-	tn = node_serving(pfn);
-	if (!tn)
-		return 0;
-	last = mte_tag_block_of(tn->region, pfn + nr_pages - 1);
-	for (block = mte_tag_block_of(tn->region, pfn); block <= last; block++) {
+	tn = blocks_serving(page, nr_pages, &block, &last);
+	for (; tn && block <= last; block++) {
 		ret = reserve_block(tn, block, last - block + 1);
 		if (ret)
 			return ret;
