@@ -14,6 +14,14 @@ json=$(cat /tmp/benchquick.json)
 check_match "the tag nodes are active for it" "$json" '"tag_nodes_active": true'
 check_match "it saw reservations" "$json" '"reservations": [1-9]'
 check_match "it measured move_pages beside memcpy" "$json" '"move_pages_mib_s": [0-9]'
+check_match "it switched the hardware model off to measure" "$json" '"hw_model_switched_off": true'
+check_eq "the hardware model is back on after it" "$(cat /sys/kernel/debug/mte_tag_node/hw_model)" Y
+# Packing: about 41 tagged pages of a 16 MiB heap share a few blocks (up
+# to 4, with a chunk on each CPU); unpacked, each takes a block of its own.
+scattered=$(printf '%s\n' "$json" | sed -n '/"scattered"/,/"value"/s/.*"value": \([0-9.]*\).*/\1/p')
+diag "scattered tag efficiency: $scattered"
+check "scattered tagged pages share blocks (efficiency >= 0.25)" \
+	awk -v e="$scattered" 'BEGIN { exit !(e != "" && e >= 0.25) }'
 check_match "it reports no problem" "$json" '"problems": \[\]'
 check "the tracing instance is gone" test ! -e /sys/kernel/tracing/instances/mte-numa-bench
 out=$(mte-numa bench --quick 2>&1)
