@@ -283,7 +283,8 @@ static bool inject_early_release;
 /* The next this many reservations fail as if a page in the block were pinned. */
 static atomic_t inject_reserve_busy = ATOMIC_INIT(0);
 
-static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn);
+static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn,
+			     unsigned long nr_pages);
 static void model_fill_block(const struct mte_tag_node *tn, unsigned long block);
 static void model_scramble_tags(const struct mte_tag_node *tn, unsigned long block);
 
@@ -302,23 +303,84 @@ static atomic_t *counted_block(struct mte_tag_node *tn, unsigned long pfn)
 	return atomic_read(block) == BLOCK_FIRMWARE ? NULL : block;
 }
 
+/* Pages of a run from data pfn @pfn, at most @nr_pages, that one block serves. */
+static unsigned long run_in_block(const struct mte_tag_node *tn, unsigned long pfn,
+				  unsigned long nr_pages)
+{
+	unsigned long span = mte_tag_block_span(tn->region);
+
+	return min(nr_pages, span - (pfn - tn->region->data_start) % span);
+}
+
 /**
- * __mte_tag_page_get() - count a page about to be tagged against its block
- * @page: a data page whose tags the caller is about to write
+ * mte_tag_block_run() - how much of a run of pages one tag block counts
+ * @page: first page of the run
+ * @nr_pages: length of the run, inside one folio
  *
- * Callable from any context: this only reads and increments the block's
- * count. Use mte_tag_page_get(), which skips the call while no tag node
+ * Lets callers count the pages of a large folio one block at a time, with
+ * one atomic operation each (see mte_tag_pages_get()).
+ *
+ * Return: the number of pages from @page on, at most @nr_pages, whose tags
+ * live in the same block as those of @page: @nr_pages if no tag node
+ * counts them.
+ */
+unsigned long mte_tag_block_run(struct page *page, unsigned long nr_pages)
+{
+	unsigned long pfn = page_to_pfn(page);
+	struct mte_tag_node *tn;
+
+	if (!static_branch_unlikely(&mte_tag_counting))
+		return nr_pages;
+	tn = node_serving(pfn);
+	return tn ? run_in_block(tn, pfn, nr_pages) : nr_pages;
+}
+
+/* Add @nr to a block's count, unless the block is in data use or changing. */
+static bool count_add_unless_data(atomic_t *block, int nr)
+{
+	int count = atomic_read(block);
+
+	do {
+		if (count < 0)
+			return false;
+	} while (!atomic_try_cmpxchg(block, &count, count + nr));
+	return true;
+}
+
+/*
+ * Take @nr off a block's count. Return: what is left, or -1 if the count
+ * was below @nr, which leaves it alone: a negative count is a block state.
+ */
+static int count_sub_if_enough(atomic_t *block, int nr)
+{
+	int count = atomic_read(block);
+
+	do {
+		if (count < nr)
+			return -1;
+	} while (!atomic_try_cmpxchg(block, &count, count - nr));
+	return count - nr;
+}
+
+/**
+ * __mte_tag_pages_get() - count pages about to be tagged against their block
+ * @page: the first data page whose tags the caller is about to write
+ * @nr_pages: how many of the pages from @page on it will tag, all served
+ *	by one block (see mte_tag_block_run())
+ *
+ * Callable from any context: this only reads and adds to the block's
+ * count. Use mte_tag_pages_get(), which skips the call while no tag node
  * is active.
  *
  * Return: true if the tags may be written: the block is in tag use and now
- * counts @page, or the tags live in storage no tag node lends out. false if
- * the block holds data: the caller must not tag @page, and must let a
- * sleepable path call mte_tag_reserve_pages() first. false, for good, if
- * @page belongs to a tag node: it is tag storage, and its own tags would
- * have to be written into tag storage. A copy that lands there (a collapse
- * whose sources sat mostly on the tag node) holds its tags instead.
+ * counts the pages, or the tags live in storage no tag node lends out.
+ * false if the block holds data: the caller must not tag the pages, and
+ * must let a sleepable path call mte_tag_reserve_pages() first. false, for
+ * good, if @page belongs to a tag node: it is tag storage, and its own tags
+ * would have to be written into tag storage. A copy that lands there (a
+ * collapse whose sources sat mostly on the tag node) holds its tags instead.
  */
-bool __mte_tag_page_get(struct page *page)
+bool __mte_tag_pages_get(struct page *page, unsigned long nr_pages)
 {
 	unsigned long pfn = page_to_pfn(page);
 	struct mte_tag_node *tn;
@@ -330,21 +392,23 @@ bool __mte_tag_page_get(struct page *page)
 	block = counted_block(tn, pfn);
 	if (!block)
 		return true;
-	if (!atomic_inc_unless_negative(block))
+	if (WARN_ON_ONCE(run_in_block(tn, pfn, nr_pages) != nr_pages) ||
+	    !count_add_unless_data(block, nr_pages))
 		return false;
-	model_write_tags(tn, pfn);
+	model_write_tags(tn, pfn, nr_pages);
 	return true;
 }
 
 /**
- * __mte_tag_page_put() - a tagged page is being freed
- * @page: a page with PG_mte_tagged, counted by __mte_tag_page_get()
+ * __mte_tag_pages_put() - tagged pages are being freed
+ * @page: the first page of a run served by one block
+ * @nr_pages: how many pages of the run were counted by __mte_tag_pages_get()
  *
  * Callable from any context, interrupts included. The block is given back
  * to data use later, by a worker, once it has served no tagged page for
  * release_delay_ms.
  */
-void __mte_tag_page_put(struct page *page)
+void __mte_tag_pages_put(struct page *page, unsigned long nr_pages)
 {
 	unsigned long pfn = page_to_pfn(page);
 	struct mte_tag_node *tn = node_serving(pfn);
@@ -353,7 +417,7 @@ void __mte_tag_page_put(struct page *page)
 
 	if (!block)
 		return;
-	left = atomic_dec_if_positive(block);
+	left = count_sub_if_enough(block, nr_pages);
 	if (!left)
 		queue_delayed_work(system_unbound_wq, &tn->release_work,
 				   msecs_to_jiffies(release_delay_ms));
@@ -361,20 +425,38 @@ void __mte_tag_page_put(struct page *page)
 		WARN_ON_ONCE(left < 0 && !inject_early_release);
 }
 
+/*
+ * Tagged pages in a run from @page, their PG_mte_tagged bits still set.
+ * Read without atomics: the pages are being freed and nobody tags them.
+ */
+static unsigned long tagged_pages(struct page *page, unsigned long nr_pages)
+{
+	unsigned long i, tagged = 0;
+
+	for (i = 0; i < nr_pages; i++)
+		tagged += page_mte_tagged(page + i);
+	return tagged;
+}
+
 /**
  * __mte_tag_free_pages() - uncount the tagged pages of a block being freed
  * @page: first page of the freed block
  * @order: its order
  *
- * Called by the page allocator before it clears the page flags.
+ * Called by the page allocator before it clears the page flags. One
+ * atomic operation per tag block, not per page: a THP spans 16 blocks of
+ * 4 KiB, and 512 pages.
  */
 void __mte_tag_free_pages(struct page *page, unsigned int order)
 {
-	unsigned long i;
+	unsigned long left = 1UL << order, run, tagged;
 
-	for (i = 0; i < (1UL << order); i++)
-		if (page_mte_tagged(page + i))
-			__mte_tag_page_put(page + i);
+	for (; left; left -= run, page += run) {
+		run = mte_tag_block_run(page, left);
+		tagged = tagged_pages(page, run);
+		if (tagged)
+			__mte_tag_pages_put(page, tagged);
+	}
 }
 
 /*
@@ -1366,11 +1448,13 @@ static void *tag_storage_of(const struct mte_tag_node *tn, unsigned long pfn)
 	return pfn_to_kaddr(mte_tag_pfn(r, pfn)) + slot * (PAGE_SIZE / MTE_TAG_DATA_PER_TAG_PAGE);
 }
 
-static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn)
+/* Tags of a run of data pages, inside one block, are written. */
+static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn,
+			     unsigned long nr_pages)
 {
 	if (READ_ONCE(model_enabled))
 		memset(tag_storage_of(tn, pfn), MODEL_TAG_BYTE,
-		       PAGE_SIZE / MTE_TAG_DATA_PER_TAG_PAGE);
+		       nr_pages * (PAGE_SIZE / MTE_TAG_DATA_PER_TAG_PAGE));
 }
 
 static void model_fill_block(const struct mte_tag_node *tn, unsigned long block)
@@ -1411,10 +1495,14 @@ static void __init register_model_debugfs(struct dentry *top)
 	debugfs_create_atomic_t("inject_reserve_busy", 0600, top, &inject_reserve_busy);
 }
 #else
-static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn) { }
 static void model_fill_block(const struct mte_tag_node *tn, unsigned long block) { }
 static void model_scramble_tags(const struct mte_tag_node *tn, unsigned long block) { }
 static void __init register_model_debugfs(struct dentry *top) { }
+
+static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn,
+			     unsigned long nr_pages)
+{
+}
 #endif /* CONFIG_ARM64_MTE_TAG_NODE_HW_MODEL */
 
 static void __init register_debugfs(void)

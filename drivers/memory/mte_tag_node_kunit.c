@@ -181,10 +181,29 @@ static void range_with_a_used_page_left_alone(struct kunit *test)
 	__free_page(page + used);
 }
 
+/*
+ * A large folio is counted one tag block at a time: the runs that
+ * mte_tag_block_run() cuts end where a block's data ends, counted from the
+ * start of the region, whatever the alignment of the region's data.
+ */
+static void block_runs_end_at_block_ends(struct kunit *test)
+{
+	const struct mte_tag_region *r = active_region(test);
+	unsigned long span = mte_tag_block_span(r);
+	unsigned long first = mte_tag_block_data_pfn(r, 1);
+	struct page *page = pfn_to_page(first + 3);
+
+	KUNIT_EXPECT_EQ(test, mte_tag_block_run(page, 4 * span), span - 3);
+	KUNIT_EXPECT_EQ(test, mte_tag_block_run(page, 2), 2);
+	KUNIT_EXPECT_EQ(test, mte_tag_block_run(pfn_to_page(first), span), span);
+	KUNIT_EXPECT_EQ(test, mte_tag_block_run(pfn_to_page(first + span - 1), span), 1);
+}
+
 static struct kunit_case mte_tag_reserve_cases[] = {
 	KUNIT_CASE_SLOW(cache_maintenance_on_transitions),
 	KUNIT_CASE(free_range_taken_whole),
 	KUNIT_CASE(range_with_a_used_page_left_alone),
+	KUNIT_CASE(block_runs_end_at_block_ends),
 	{}
 };
 

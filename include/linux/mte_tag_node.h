@@ -232,9 +232,10 @@ extern const struct mte_tag_cache_ops *mte_tag_cache_ops;
 
 DECLARE_STATIC_KEY_FALSE(mte_tag_counting);
 
-bool __mte_tag_page_get(struct page *page);
-void __mte_tag_page_put(struct page *page);
+bool __mte_tag_pages_get(struct page *page, unsigned long nr_pages);
+void __mte_tag_pages_put(struct page *page, unsigned long nr_pages);
 void __mte_tag_free_pages(struct page *page, unsigned int order);
+unsigned long mte_tag_block_run(struct page *page, unsigned long nr_pages);
 bool mte_tag_pages_ready(struct page *page, unsigned long nr_pages);
 bool mte_tag_claim_is_cheap(struct page *page, unsigned long nr_pages);
 int mte_tag_reserve_pages(struct page *page, unsigned long nr_pages);
@@ -243,31 +244,45 @@ void mte_tag_wait_busy(struct page *page);
 struct folio *mte_tag_alloc_packed_folio(struct vm_area_struct *vma, unsigned long vaddr);
 
 /**
- * mte_tag_page_get() - take tag storage for a page about to be tagged
- * @page: a page whose tags the caller is about to initialise
+ * mte_tag_pages_get() - take tag storage for pages about to be tagged
+ * @page: the first page whose tags the caller is about to initialise
+ * @nr_pages: pages from @page on that it will tag, all inside the run
+ *	mte_tag_block_run() returns for @page
  *
- * Any context. Pair a successful call with PG_mte_tagged on @page: the
- * count is dropped when the page is freed.
+ * Any context. Pair a successful call with PG_mte_tagged on each page
+ * counted: the count is dropped when the page is freed.
  *
  * Return: true if the tags may be written; false if the tag storage of
- * @page holds data, and the page must stay untagged until
+ * the pages holds data, and they must stay untagged until
  * mte_tag_reserve_pages() has run in a sleepable context.
  */
-static inline bool mte_tag_page_get(struct page *page)
+static inline bool mte_tag_pages_get(struct page *page, unsigned long nr_pages)
 {
 	if (!static_branch_unlikely(&mte_tag_counting))
 		return true;
-	return __mte_tag_page_get(page);
+	return __mte_tag_pages_get(page, nr_pages);
 }
 
 /**
- * mte_tag_page_put() - give back a count mte_tag_page_get() took
- * @page: a page that did not end up tagged after all
+ * mte_tag_pages_put() - give back counts mte_tag_pages_get() took
+ * @page: the first page of the run
+ * @nr_pages: how many of its pages did not end up tagged after all
  */
-static inline void mte_tag_page_put(struct page *page)
+static inline void mte_tag_pages_put(struct page *page, unsigned long nr_pages)
 {
 	if (static_branch_unlikely(&mte_tag_counting))
-		__mte_tag_page_put(page);
+		__mte_tag_pages_put(page, nr_pages);
+}
+
+/* The same for one page. */
+static inline bool mte_tag_page_get(struct page *page)
+{
+	return mte_tag_pages_get(page, 1);
+}
+
+static inline void mte_tag_page_put(struct page *page)
+{
+	mte_tag_pages_put(page, 1);
 }
 
 bool mte_tag_hold_copy(struct page *to, struct page *from);
@@ -336,10 +351,22 @@ static inline bool mte_tag_node_active(void)
 
 static inline void mte_numa_add_tag_nodes(void) { }
 
+static inline unsigned long mte_tag_block_run(struct page *page, unsigned long nr_pages)
+{
+	return nr_pages;
+}
+
+static inline bool mte_tag_pages_get(struct page *page, unsigned long nr_pages)
+{
+	return true;
+}
+
 static inline bool mte_tag_page_get(struct page *page)
 {
 	return true;
 }
+
+static inline void mte_tag_pages_put(struct page *page, unsigned long nr_pages) { }
 
 static inline void mte_tag_page_put(struct page *page) { }
 
