@@ -26,6 +26,8 @@ FIGURES = [
     ("first_touch", "thp", "idle_mib_s"),
     ("first_touch", "thp", "full_mib_s"),
     ("first_touch", "thp", "thp_share"),
+    ("first_touch", "order0", "idle_reserve_share"),
+    ("first_touch", "thp", "idle_reserve_share"),
     ("evacuation", "reservations"),
     ("evacuation", "evacuated_pages"),
     ("evacuation", "reservation_ms"),
@@ -121,7 +123,8 @@ def best_of(logs):
     best = docs[0]
     # Each boot's figure too, to show how much boots differ.
     best["per_boot"] = {(size, key): [d["first_touch"][size][key] for d in docs]
-                        for size in ("order0", "thp") for key in ("idle_mib_s", "full_mib_s")}
+                        for size in ("order0", "thp")
+                        for key in ("idle_mib_s", "full_mib_s", "idle_reserve_share")}
     for doc in docs[1:]:
         for size in ("order0", "thp"):
             for key in ("idle_mib_s", "full_mib_s"):
@@ -157,6 +160,9 @@ def ratios(on_logs, off_logs):
             print("#   by boot: on %s, off %s" % (
                 " ".join("%.0f" % x for x in on["per_boot"][(size, "%s_mib_s" % state)] if is_number(x)),
                 " ".join("%.0f" % x for x in off["per_boot"][(size, "idle_mib_s")] if is_number(x))))
+            if state == "idle":
+                print("#   share of the idle touch spent reserving tag blocks, by boot: %s" % " ".join(
+                    "%.3f" % x for x in on["per_boot"][(size, "idle_reserve_share")] if is_number(x)))
             r = v / base if is_number(v) and is_number(base) and base > 0 else None
             line(r, BARS[state], "%s, tag node %s / feature off" % (name, state))
     ev = on["evacuation"]

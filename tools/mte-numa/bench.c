@@ -74,7 +74,9 @@ static const char bench_help[] =
 "  first touch   MiB/s of anonymous PROT_MTE memory touched for the first\n"
 "                time (order-0 and THP), with the tag nodes idle, then full\n"
 "                of untagged data the bench puts there (all their free\n"
-"                memory, MPOL_PREFERRED), so every tag block needed is evacuated\n"
+"                memory, MPOL_PREFERRED), so every tag block needed is evacuated;\n"
+"                beside it, the share of the idle touches' time spent\n"
+"                reserving tag blocks (tracepoint), measured in the same run\n"
 "  evacuation    bytes evacuated per second of reservation time (tracepoint\n"
 "                mte_tag_node:mte_tag_reserve), over memcpy of as many bytes;\n"
 "                beside it, move_pages(2) of as many bytes from a tag node,\n"
@@ -119,6 +121,8 @@ struct touch {
 	double idle, full;	/* MiB/s, NAN if not measured */
 	double thp_share;	/* of the memory touched, the part in huge pages */
 	double fill;		/* share of the tag nodes in use, when full */
+	double idle_s;		/* seconds spent in the idle touches */
+	double idle_reserve_s;	/* of them, in reservations (tracepoint) */
 };
 
 struct efficiency {
@@ -516,6 +520,28 @@ static double best_of(double a, double b)
 	return isnan(a) || b > a ? b : a;
 }
 
+/*
+ * One first touch with the tag nodes idle, into @t: the time it took, and
+ * the part of it the tracepoint saw in reservations. That share is the
+ * feature's own cost, measured inside one run; the ratio to the feature
+ * off compares boots, which differ by 10% or more under emulation.
+ */
+static void touch_idle_once(const struct system *s, size_t len, bool thp, struct touch *t,
+			    long long *blocks)
+{
+	struct latency l;
+	double mib_s;
+
+	trace_start(s);
+	mib_s = first_touch(s, len, thp, thp ? &t->thp_share : NULL, blocks);
+	trace_collect(s, &l);
+	if (isnan(mib_s))
+		return;
+	t->idle = best_of(t->idle, mib_s);
+	t->idle_s += len / (double)MIB / mib_s;
+	t->idle_reserve_s += l.total_ns / 1e9;
+}
+
 /* First touch with the tag nodes idle: every block it needs holds no data. */
 static void touch_idle(const struct system *s, const struct bench_opts *o, struct results *r,
 		       long long baseline)
@@ -526,8 +552,7 @@ static void touch_idle(const struct system *s, const struct bench_opts *o, struc
 	for (i = 0; i < o->repeat; i++) {
 		if (s->active)
 			settle(s, baseline);
-		r->order0.idle = best_of(r->order0.idle,
-					 first_touch(s, len, false, NULL, s->active ? &blocks : NULL));
+		touch_idle_once(s, len, false, &r->order0, s->active ? &blocks : NULL);
 		/* Bulk tag efficiency: this allocation, with all blocks in data use first. */
 		if (s->active && !i) {
 			r->bulk.tagged = len / PAGE;
@@ -535,7 +560,7 @@ static void touch_idle(const struct system *s, const struct bench_opts *o, struc
 		}
 		if (s->active)
 			settle(s, baseline);
-		r->thp.idle = best_of(r->thp.idle, first_touch(s, len, true, &r->thp.thp_share, NULL));
+		touch_idle_once(s, len, true, &r->thp, NULL);
 	}
 }
 
@@ -832,6 +857,7 @@ static void json_touch(struct json *j, const char *key, const struct touch *t, d
 	json_double(j, "tag_node_use_when_full", t->fill);
 	if (key[0] == 't')
 		json_double(j, "thp_share", t->thp_share);
+	json_double(j, "idle_reserve_share", ratio(t->idle_reserve_s, t->idle_s));
 	if (!isnan(base)) {
 		json_double(j, "off_mib_s", base);
 		json_bar(j, "idle_over_off", ratio(t->idle, base), BAR_IDLE);
@@ -1024,6 +1050,9 @@ static void bench_text(const struct system *s, const struct bench_opts *o,
 		       why_no_tag_node(&s->f));
 		return;
 	}
+	printf("  share of the idle first touch spent reserving tag blocks: order-0 %.3f, THP %.3f\n",
+	       ratio(r->order0.idle_reserve_s, r->order0.idle_s),
+	       ratio(r->thp.idle_reserve_s, r->thp.idle_s));
 	row_ratio("evacuation / memcpy of the same bytes",
 		  ratio(evacuation_mib_s(ev), r->memcpy_mib_s), BAR_EVACUATION);
 	printf("  %lld reservations, %lld pages evacuated in %.1f ms: %.1f MiB/s; memcpy %.1f MiB/s\n",
@@ -1152,7 +1181,8 @@ static int parse_bench(int argc, char **argv, struct bench_opts *o)
 int cmd_bench(int argc, char **argv)
 {
 	struct results r = {
-		.order0 = { NAN, NAN, NAN }, .thp = { NAN, NAN, NAN },
+		.order0 = { .idle = NAN, .full = NAN, .thp_share = NAN },
+		.thp = { .idle = NAN, .full = NAN, .thp_share = NAN },
 		.memcpy_mib_s = NAN, .move_pages_mib_s = NAN, .base_order0 = NAN, .base_thp = NAN,
 	};
 	struct bench_opts o;

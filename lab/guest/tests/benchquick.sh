@@ -22,6 +22,12 @@ scattered=$(printf '%s\n' "$json" | sed -n '/"scattered"/,/"value"/s/.*"value": 
 diag "scattered tag efficiency: $scattered"
 check "scattered tagged pages share blocks (efficiency >= 0.25)" \
 	awk -v e="$scattered" 'BEGIN { exit !(e != "" && e >= 0.25) }'
+# The reservations' share of the idle THP touch: measured, so above 0,
+# and part of the touch, so below 1.
+share=$(printf '%s\n' "$json" | sed -n '/"thp"/,/"idle_reserve_share"/s/.*"idle_reserve_share": \([0-9.e-]*\).*/\1/p' | head -1)
+diag "share of the idle THP touch spent reserving: $share"
+check "the idle THP touch's reservations are timed (0 < share < 1)" \
+	awk -v v="$share" 'BEGIN { exit !(v != "" && v > 0 && v < 1) }'
 check_match "it reports no problem" "$json" '"problems": \[\]'
 check "the tracing instance is gone" test ! -e /sys/kernel/tracing/instances/mte-numa-bench
 out=$(mte-numa bench --quick 2>&1)
