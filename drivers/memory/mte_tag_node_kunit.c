@@ -182,6 +182,36 @@ static void range_with_a_used_page_left_alone(struct kunit *test)
 }
 
 /*
+ * Packing takes a chunk only if claiming its block moves nothing: the block
+ * is in tag use, or in data use with all its pages free. A page of the
+ * block in use would have to be evacuated, which packing leaves to the
+ * unpacked fault.
+ */
+static void claim_is_cheap_only_when_nothing_moves(struct kunit *test)
+{
+	const struct mte_tag_region *r = active_region(test);
+	struct page *page = page_of_data_block(r);
+	unsigned long tag_pfn;
+
+	KUNIT_ASSERT_NOT_NULL_MSG(test, page, "no free page whose tag block holds data");
+	tag_pfn = mte_tag_block_pfn(r, mte_tag_block_of(r, page_to_pfn(page)));
+	if (!take_free_contig_range(tag_pfn, tag_pfn + r->block_pages, GFP_KERNEL)) {
+		__free_page(page);
+		kunit_skip(test, "the tag pages of the block are not all free");
+	}
+	KUNIT_EXPECT_FALSE(test, mte_tag_claim_is_cheap(page, 1));
+
+	free_contig_range(tag_pfn, r->block_pages);
+	drain_all_pages(page_zone(pfn_to_page(tag_pfn)));
+	KUNIT_EXPECT_TRUE(test, mte_tag_claim_is_cheap(page, 1));
+
+	KUNIT_EXPECT_EQ(test, mte_tag_reserve_pages(page, 1), 0);
+	KUNIT_EXPECT_TRUE(test, mte_tag_pages_ready(page, 1));
+	KUNIT_EXPECT_TRUE(test, mte_tag_claim_is_cheap(page, 1));
+	__free_page(page);
+}
+
+/*
  * A large folio is counted one tag block at a time: the runs that
  * mte_tag_block_run() cuts end where a block's data ends, counted from the
  * start of the region, whatever the alignment of the region's data.
@@ -204,6 +234,7 @@ static struct kunit_case mte_tag_reserve_cases[] = {
 	KUNIT_CASE(free_range_taken_whole),
 	KUNIT_CASE(range_with_a_used_page_left_alone),
 	KUNIT_CASE(block_runs_end_at_block_ends),
+	KUNIT_CASE(claim_is_cheap_only_when_nothing_moves),
 	{}
 };
 
