@@ -26,7 +26,6 @@
 #include <linux/memory.h>
 #include <linux/memory-tiers.h>
 #include <linux/memory_hotplug.h>
-#include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -35,7 +34,6 @@
 #include <linux/seq_file.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/swap.h>
 #include <linux/sysfs.h>
 #include <linux/vmstat.h>
 #include <linux/workqueue.h>
@@ -569,162 +567,57 @@ static unsigned long pages_in_use(unsigned long pfn, unsigned long nr_pages)
 	return nr;
 }
 
-/* What a reservation did, for its tracepoint. */
-struct reservation {
-	unsigned long evacuated;	/* data pages moved out */
-	bool isolated;			/* alloc_contig_range() was needed */
-};
-
 /*
- * A run being evacuated without isolation. Nothing keeps the allocator
- * from offering a free page of the run itself as a migration target:
- * such pages are set aside on @refused until the data has moved.
+ * Migrate the data out of a run of blocks and take their pages. A run
+ * whose pages are all free is taken off the free lists directly; that
+ * costs a fraction of an evacuation, which drains every CPU's caches even
+ * when nothing moves. alloc_contig_range() sends the data to other blocks
+ * of the tag node first (its targets prefer the node the pages are on),
+ * then to other nodes by distance, reclaiming if it must. A short-term pin
+ * makes it fail with -EBUSY; a fatal signal with -EINTR.
  */
-struct evacuation {
-	unsigned long start, end;
-	int nid;
-	struct list_head refused;
-};
-
-static bool page_in_run(struct page *page, const struct evacuation *ev)
-{
-	unsigned long pfn = page_to_pfn(page);
-
-	return pfn >= ev->start && pfn < ev->end;
-}
-
-/*
- * The data goes to other blocks of the tag node first, then to other
- * nodes by distance, reclaiming if it must: the targets alloc_contig_range()
- * would choose. Each page refused is a page of the run, so this ends.
- */
-static struct folio *evacuation_target(struct folio *src, unsigned long private)
-{
-	struct evacuation *ev = (struct evacuation *)private;
-	struct folio *dst;
-
-	for (;;) {
-		dst = __folio_alloc_node(GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL |
-					 __GFP_NOWARN, 0, ev->nid);
-		if (!dst || !page_in_run(&dst->page, ev))
-			return dst;
-		list_add(&dst->lru, &ev->refused);
-	}
-}
-
-/*
- * Isolate the folios in use in a run, if all are order-0 and can be
- * isolated now. Return: false otherwise; what was isolated is on @folios.
- */
-static bool isolate_run(const struct evacuation *ev, struct list_head *folios)
-{
-	unsigned long pfn;
-
-	for (pfn = ev->start; pfn < ev->end; pfn++) {
-		struct page *page = pfn_to_page(pfn);
-		struct folio *folio = page_folio(page);
-		bool isolated;
-
-		if (is_free_buddy_page(page) || !folio_try_get(folio))
-			continue;
-		isolated = page_folio(page) == folio && !folio_test_large(folio) &&
-			   isolate_folio_to_list(folio, folios);
-		folio_put(folio);
-		if (!isolated)
-			return false;
-	}
-	return true;
-}
-
-/*
- * Move the data out of a run and take it, without isolating its pageblock:
- * alloc_contig_range() does that, and drains every CPU's page and LRU
- * caches, which is most of an evacuation's cost when a run holds a few
- * pages. Return: true if the run is taken. false if any page could not be
- * moved (a large folio, a page not on the LRU yet, a pin), or the run was
- * not all free afterwards (a page freed to another CPU's lists, or handed
- * out meanwhile): the caller falls back to alloc_contig_range().
- */
-static bool migrate_and_take(unsigned long start, unsigned long end, int nid)
-{
-	struct evacuation ev = { .start = start, .end = end, .nid = nid };
-	struct folio *folio, *next;
-	LIST_HEAD(folios);
-	bool moved;
-
-	INIT_LIST_HEAD(&ev.refused);
-	lru_add_drain();
-	moved = isolate_run(&ev, &folios);
-	if (moved && !list_empty(&folios))
-		moved = !migrate_pages(&folios, evacuation_target, NULL, (unsigned long)&ev,
-				       MIGRATE_SYNC, MR_CONTIG_RANGE, NULL);
-	if (!list_empty(&folios))
-		putback_movable_pages(&folios);
-	list_for_each_entry_safe(folio, next, &ev.refused, lru)
-		folio_put(folio);
-	if (!moved)
-		return false;
-	/* The pages freed here wait on this CPU's lists, not on the free lists. */
-	migrate_disable();
-	drain_local_pages(page_zone(pfn_to_page(start)));
-	migrate_enable();
-	return take_free_contig_range(start, end, GFP_KERNEL);
-}
-
-/*
- * Take a run of tag storage out of the page allocator, its data moved to
- * other memory: directly if all its pages are free, by migrating the
- * pages in use if that suffices, or with alloc_contig_range(), which
- * isolates the run first. A short-term pin makes it fail with -EBUSY; a
- * fatal signal with -EINTR.
- */
-static int take_run(unsigned long start, unsigned long end, int nid,
-		    struct reservation *res)
-{
-	int ret, tries = 0;
-
-	if (take_free_contig_range(start, end, GFP_KERNEL) ||
-	    migrate_and_take(start, end, nid))
-		return 0;
-	res->isolated = true;
-	do {
-		ret = alloc_contig_range(start, end, MIGRATE_MOVABLE, GFP_KERNEL | __GFP_NOWARN);
-	} while (ret == -EBUSY && ++tries < MTE_TAG_EVACUATE_TRIES &&
-		 !fatal_signal_pending(current));
-	return ret;
-}
-
-/* Evacuate a run of blocks and hand their pages to the hardware. */
 static int take_blocks(struct mte_tag_node *tn, unsigned long block, unsigned long nr,
-		       struct reservation *res)
+		       unsigned long *evacuated)
 {
 	unsigned long pfn = mte_tag_block_pfn(tn->region, block);
 	unsigned long nr_pages = nr * tn->region->block_pages;
 	unsigned long in_use;
-	int ret;
+	int ret, tries = 0;
 
 	if (inject_skip_evacuation)
 		return 0;
+	if (take_free_contig_range(pfn, pfn + nr_pages, GFP_KERNEL)) {
+		hold_pages(pfn, nr_pages);
+		*evacuated = 0;
+		return 0;
+	}
 	in_use = pages_in_use(pfn, nr_pages);
-	ret = take_run(pfn, pfn + nr_pages, tn->region->nid, res);
+	do {
+		ret = alloc_contig_range(pfn, pfn + nr_pages, MIGRATE_MOVABLE,
+					 GFP_KERNEL | __GFP_NOWARN);
+	} while (ret == -EBUSY && ++tries < MTE_TAG_EVACUATE_TRIES &&
+		 !fatal_signal_pending(current));
 	if (ret)
 		return ret;
 	hold_pages(pfn, nr_pages);
 	count_vm_events(MTE_TAG_EVACUATED, in_use);
-	res->evacuated = in_use;
+	*evacuated = in_use;
 	return 0;
 }
 
-/* Called with tn->lock held on a run of blocks in data use. */
+/*
+ * Called with tn->lock held on a run of blocks in data use. On success,
+ * @evacuated is the number of data pages moved out.
+ */
 static int evacuate_blocks(struct mte_tag_node *tn, unsigned long first, unsigned long nr,
-			   struct reservation *res)
+			   unsigned long *evacuated)
 {
 	unsigned long block;
 	int ret;
 
 	for (block = first; block < first + nr; block++)
 		atomic_set(&tn->blocks[block], BLOCK_EVACUATING);
-	ret = take_blocks(tn, first, nr, res);
+	ret = take_blocks(tn, first, nr, evacuated);
 	for (block = first; block < first + nr; block++) {
 		if (ret) {
 			atomic_set(&tn->blocks[block], BLOCK_DATA);
@@ -747,10 +640,9 @@ static int evacuate_blocks(struct mte_tag_node *tn, unsigned long first, unsigne
  * Blocks in data use from @block on, to reserve together. If @block holds
  * data, at most MTE_TAG_RESERVE_AHEAD: data pages are mostly handed out in
  * physical order, so the next tagged pages will likely need the next
- * blocks, and an evacuation's fixed costs are paid once for the run: a
- * migration batch, with its TLB flushes, and, if migration alone does not
- * free the run, the isolation of a whole pageblock and the drain of every
- * CPU's caches. If its pages are free, taking blocks one by one costs
+ * blocks, and one evacuation of a run costs about what one of a single
+ * block does (it drains per-CPU lists and isolates a whole pageblock
+ * either way). If its pages are free, taking blocks one by one costs
  * little, and blocks taken ahead that no tagged page uses cost tag
  * efficiency: at most the @need blocks the caller needs.
  */
@@ -788,8 +680,7 @@ static void mark_block_busy(struct mte_tag_node *tn, unsigned long block)
 /* Reserve @block, and up to @need - 1 blocks after it that the caller needs. */
 static int reserve_block(struct mte_tag_node *tn, unsigned long block, unsigned long need)
 {
-	struct reservation res = {};
-	unsigned long nr;
+	unsigned long nr, evacuated = 0;
 	int ret = 0;
 	u64 start;
 
@@ -804,11 +695,11 @@ static int reserve_block(struct mte_tag_node *tn, unsigned long block, unsigned 
 	else
 		nr = data_run(tn, block, need);
 	if (nr)
-		ret = evacuate_blocks(tn, block, nr, &res);
+		ret = evacuate_blocks(tn, block, nr, &evacuated);
 	/* A pinned page elsewhere in the run must not cost the block needed. */
 	if (ret == -EBUSY && nr > 1) {
 		nr = 1;
-		ret = evacuate_blocks(tn, block, nr, &res);
+		ret = evacuate_blocks(tn, block, nr, &evacuated);
 	}
 	if (ret == -EBUSY && nr)
 		mark_block_busy(tn, block);
@@ -820,8 +711,8 @@ static int reserve_block(struct mte_tag_node *tn, unsigned long block, unsigned 
 	if (!ret && nr)
 		queue_delayed_work(system_unbound_wq, &tn->release_work,
 				   msecs_to_jiffies(release_delay_ms));
-	trace_mte_tag_reserve(tn->region->nid, block, ret ? 0 : nr, res.evacuated, ret,
-			      ktime_get_ns() - start, res.isolated);
+	trace_mte_tag_reserve(tn->region->nid, block, ret ? 0 : nr, evacuated, ret,
+			      ktime_get_ns() - start);
 	return ret;
 }
 
