@@ -131,6 +131,22 @@ case $(cat $knob) in
 true) says '^demotion +enabled$' ;;
 *) says '^demotion +disabled' ;;
 esac
+# status reads the counters once and the checks read them again: first
+# let the blocks earlier tests left in tag use go back to data use. A block
+# is released one to two release delays after its last tagged page goes,
+# so a window of two delays with no event leaves none pending.
+quiesce() {
+	local window i before
+	[ -f $top/release_delay_ms ] || return 0
+	window=$(awk -v ms="$(cat $top/release_delay_ms)" 'BEGIN { print (2 * ms + 200) / 1000 }')
+	for i in $(seq 20); do
+		before="$(vmstat mte_tag_release) $(vmstat mte_tag_reserve)"
+		sleep "$window"
+		[ "$before" = "$(vmstat mte_tag_release) $(vmstat mte_tag_reserve)" ] && return 0
+	done
+	return 1
+}
+check "the tag nodes are at rest before status is compared" quiesce
 tool status --json
 exits 0
 quiet
