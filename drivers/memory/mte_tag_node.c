@@ -399,6 +399,23 @@ bool __mte_tag_pages_get(struct page *page, unsigned long nr_pages)
 	return true;
 }
 
+/* Uncount @nr_pages tagged pages of the block of @tn serving data pfn @pfn. */
+static void put_pages_of_block(struct mte_tag_node *tn, unsigned long pfn,
+			       unsigned long nr_pages)
+{
+	atomic_t *block = counted_block(tn, pfn);
+	int left;
+
+	if (!block)
+		return;
+	left = count_sub_if_enough(block, nr_pages);
+	if (!left)
+		queue_delayed_work(system_unbound_wq, &tn->release_work,
+				   msecs_to_jiffies(release_delay_ms));
+	else
+		WARN_ON_ONCE(left < 0 && !inject_early_release);
+}
+
 /**
  * __mte_tag_pages_put() - tagged pages are being freed
  * @page: the first page of a run served by one block
@@ -411,18 +428,8 @@ bool __mte_tag_pages_get(struct page *page, unsigned long nr_pages)
 void __mte_tag_pages_put(struct page *page, unsigned long nr_pages)
 {
 	unsigned long pfn = page_to_pfn(page);
-	struct mte_tag_node *tn = node_serving(pfn);
-	atomic_t *block = counted_block(tn, pfn);
-	int left;
 
-	if (!block)
-		return;
-	left = count_sub_if_enough(block, nr_pages);
-	if (!left)
-		queue_delayed_work(system_unbound_wq, &tn->release_work,
-				   msecs_to_jiffies(release_delay_ms));
-	else
-		WARN_ON_ONCE(left < 0 && !inject_early_release);
+	put_pages_of_block(node_serving(pfn), pfn, nr_pages);
 }
 
 /*
@@ -449,13 +456,15 @@ static unsigned long tagged_pages(struct page *page, unsigned long nr_pages)
  */
 void __mte_tag_free_pages(struct page *page, unsigned int order)
 {
-	unsigned long left = 1UL << order, run, tagged;
+	unsigned long pfn = page_to_pfn(page), left = 1UL << order, run, tagged;
 
-	for (; left; left -= run, page += run) {
-		run = mte_tag_block_run(page, left);
-		tagged = tagged_pages(page, run);
+	for (; left; left -= run, pfn += run) {
+		struct mte_tag_node *tn = node_serving(pfn);
+
+		run = tn ? run_in_block(tn, pfn, left) : left;
+		tagged = tagged_pages(pfn_to_page(pfn), run);
 		if (tagged)
-			__mte_tag_pages_put(page, tagged);
+			put_pages_of_block(tn, pfn, tagged);
 	}
 }
 

@@ -274,17 +274,6 @@ static inline void mte_tag_pages_put(struct page *page, unsigned long nr_pages)
 		__mte_tag_pages_put(page, nr_pages);
 }
 
-/* The same for one page. */
-static inline bool mte_tag_page_get(struct page *page)
-{
-	return mte_tag_pages_get(page, 1);
-}
-
-static inline void mte_tag_page_put(struct page *page)
-{
-	mte_tag_pages_put(page, 1);
-}
-
 bool mte_tag_hold_copy(struct page *to, struct page *from);
 bool mte_tag_hold_restore(struct page *page, const void *tags);
 bool __mte_tag_restore_held(struct page *page);
@@ -361,14 +350,7 @@ static inline bool mte_tag_pages_get(struct page *page, unsigned long nr_pages)
 	return true;
 }
 
-static inline bool mte_tag_page_get(struct page *page)
-{
-	return true;
-}
-
 static inline void mte_tag_pages_put(struct page *page, unsigned long nr_pages) { }
-
-static inline void mte_tag_page_put(struct page *page) { }
 
 static inline struct folio *
 mte_tag_alloc_packed_folio(struct vm_area_struct *vma, unsigned long vaddr)
@@ -414,5 +396,16 @@ static inline bool mte_tag_node_active(void)
 }
 
 #endif /* CONFIG_ARM64_MTE_TAG_NODE */
+
+/* mte_tag_pages_get() and mte_tag_pages_put() for one page. */
+static inline bool mte_tag_page_get(struct page *page)
+{
+	return mte_tag_pages_get(page, 1);
+}
+
+static inline void mte_tag_page_put(struct page *page)
+{
+	mte_tag_pages_put(page, 1);
+}
 
 #endif /* _LINUX_MTE_TAG_NODE_H */
