@@ -249,12 +249,33 @@ static void block_runs_end_at_block_ends(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mte_tag_block_run(pfn_to_page(first + span - 1), span), 1);
 }
 
+/*
+ * A page of a tag node is tag storage: no path may write its tags, so the
+ * count that gates every tag write refuses it whatever its block's state.
+ */
+static void tag_node_page_takes_no_tags(struct kunit *test)
+{
+	const struct mte_tag_region *r = active_region(test);
+	struct page *page;
+
+	if (!mte_is_tag_node(r->nid))
+		kunit_skip(test, "tag node holds no tags in this boot (feature not active)");
+	page = alloc_pages_node(r->nid, GFP_HIGHUSER_MOVABLE | __GFP_THISNODE |
+				__GFP_NOWARN, 0);
+	if (!page)
+		kunit_skip(test, "tag node %d has no free page", r->nid);
+	KUNIT_EXPECT_FALSE(test, mte_tag_page_get(page));
+	KUNIT_EXPECT_FALSE(test, page_mte_tagged(page));
+	__free_page(page);
+}
+
 static struct kunit_case mte_tag_reserve_cases[] = {
 	KUNIT_CASE_SLOW(cache_maintenance_on_transitions),
 	KUNIT_CASE(free_range_taken_whole),
 	KUNIT_CASE(range_with_a_used_page_left_alone),
 	KUNIT_CASE(block_runs_end_at_block_ends),
 	KUNIT_CASE(claim_is_cheap_only_when_nothing_moves),
+	KUNIT_CASE(tag_node_page_takes_no_tags),
 	{}
 };
 

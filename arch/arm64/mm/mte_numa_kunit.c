@@ -403,31 +403,10 @@ static void zero_page_tag_block_is_held(struct kunit *test)
 	KUNIT_EXPECT_GT(test, page_count(page), 0);
 }
 
-/*
- * A page of a tag node is tag storage: no path may write its tags, so the
- * count that gates every tag write refuses it whatever its block's state.
- */
-static void tag_node_page_takes_no_tags(struct kunit *test)
-{
-	const struct mte_tag_region *r = first_region(test);
-	struct page *page;
-
-	if (!mte_is_tag_node(r->nid))
-		kunit_skip(test, "tag node holds no tags in this boot (feature not active)");
-	page = alloc_pages_node(r->nid, GFP_HIGHUSER_MOVABLE | __GFP_THISNODE |
-				__GFP_NOWARN, 0);
-	if (!page)
-		kunit_skip(test, "tag node %d has no free page", r->nid);
-	KUNIT_EXPECT_FALSE(test, mte_tag_page_get(page));
-	KUNIT_EXPECT_FALSE(test, page_mte_tagged(page));
-	__free_page(page);
-}
-
 static struct kunit_case mte_tag_node_cases[] = {
 	KUNIT_CASE(memmap_lives_outside_tag_node),
 	KUNIT_CASE(tag_node_is_movable_only),
 	KUNIT_CASE(zero_page_tag_block_is_held),
-	KUNIT_CASE(tag_node_page_takes_no_tags),
 	{}
 };
 
