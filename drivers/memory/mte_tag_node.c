@@ -108,7 +108,7 @@ static const char mte_block_symbol[MTE_BLOCK_NR_STATES] = {
  * @busy: blocks whose evacuation failed on a page that would not move;
  *	reservations fail at once on them until @busy_expires
  * @busy_expires: when @busy is forgotten, in jiffies; 0 while @busy is empty
- * @lock: held across evacuation and release
+ * @lock: held across each evacuation and each block's release
  * @release_work: gives idle blocks back to data use
  * @kobj: /sys/kernel/mm/mte_tag_node/region<N>, N its index
  */
@@ -854,6 +854,11 @@ static void release_block(struct mte_tag_node *tn, unsigned long block)
  * A block is released by the second pass that finds it serving no tagged
  * page, so it stays in tag use between one and two release delays after
  * its last tagged page is freed.
+ *
+ * The scan reads the counts without tn->lock, which is taken for each
+ * release only: a reservation waiting on the lock must not wait for a
+ * pass over every block of the region. release_block() rereads the count
+ * under the lock, and the counts and idle bits are atomic.
  */
 static void release_idle_blocks(struct work_struct *work)
 {
@@ -862,7 +867,6 @@ static void release_idle_blocks(struct work_struct *work)
 	unsigned long block, nr = mte_tag_nr_blocks(tn->region);
 	bool pending = false;
 
-	mutex_lock(&tn->lock);
 	for (block = 0; block < nr; block++) {
 		int value = atomic_read(&tn->blocks[block]);
 
@@ -874,10 +878,11 @@ static void release_idle_blocks(struct work_struct *work)
 			pending = true;
 			continue;
 		}
+		mutex_lock(&tn->lock);
 		release_block(tn, block);
+		mutex_unlock(&tn->lock);
 		cond_resched();
 	}
-	mutex_unlock(&tn->lock);
 	if (pending)
 		queue_delayed_work(system_unbound_wq, &tn->release_work,
 				   msecs_to_jiffies(release_delay_ms));
