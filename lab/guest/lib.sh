@@ -40,6 +40,14 @@ timeout_scale() {
 # node_kb NODE FIELD: a field of /sys/devices/system/node/nodeN/meminfo in kB.
 node_kb() { awk -v f="$2:" '$3 == f { print $4 }' "/sys/devices/system/node/node$1/meminfo"; }
 
+# node_wmark_kb NODE min|low|high: a watermark of NODE's zones together, in kB.
+node_wmark_kb() {
+	awk -v n="$1" -v w="$2" -v kb="$(awk '/^KernelPageSize/ { print $2; exit }' /proc/self/smaps)" '
+		/^Node/ { node = $2 + 0 }
+		node == n && $1 == w { sum += $2 }
+		END { print sum * kb }' /proc/zoneinfo
+}
+
 # field OUTPUT KEY: the value mtex printed for KEY.
 field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
 

@@ -36,14 +36,34 @@ done
 
 # Default and local only reach the tag node as a fallback: fill node 0 with
 # untagged data first; reclaim demotes that data to make room, as it should.
+# The sizes come from the watermarks. The fill stops 16 MiB above node 0's
+# high watermark, so kswapd does not demote it into the tag node before the
+# test starts. Each placement takes node 0 below its low watermark, where
+# the allocator falls back to other nodes, by as much as the tag node has
+# room for what reclaim then demotes: from node 0's low watermark up to its
+# high one, and the placement's excess. Asking for more than both nodes
+# hold leaves reclaim demoting into a full tag node with no swap, which
+# under the debug kernel scans for many minutes before the OOM killer.
 echo 1 > /sys/kernel/mm/numa/demotion_enabled
-free_mb=$(( $(node_kb 0 MemFree) / 1024 ))
-hold_start $((free_mb - 48)) /tmp/fill numactl --membind=0 --
-diag "node 0 free after the fill: $(node_kb 0 MemFree) kB"
+free_mb=$(( ($(node_kb 0 MemFree) - $(node_wmark_kb 0 high)) / 1024 ))
+hold_start $((free_mb - 16)) /tmp/fill numactl --membind=0 --
+above_low=$(( $(node_kb 0 MemFree) - $(node_wmark_kb 0 low) ))
+refill=$(( $(node_wmark_kb 0 high) - $(node_wmark_kb 0 low) ))
+room=$(( $(node_kb "$nid" MemFree) - $(node_wmark_kb "$nid" high) - refill - 8192 ))
+excess=$(( room < 16384 ? room : 16384 ))
+place_kb=$(( (above_low + excess) / 2048 * 2048 ))
+diag "after the fill: node 0 $above_low kB above its low watermark;" \
+	"room for $room kB more on the tag node; placing $place_kb kB"
+check "the placements go below node 0's low watermark by 4 MiB or more" \
+	[ $((place_kb - above_low)) -ge 4096 ]
+demoted() { echo $(($(vmstat pgdemote_kswapd) + $(vmstat pgdemote_direct))); }
+demoted_before=$(demoted)
 for size in small thp; do
-	place default "" 65536 $size
-	place local "" 65536 $size
+	place default "" $place_kb $size
+	place local "" $place_kb $size
 done
+diag "pages demoted during the placements: $(($(demoted) - demoted_before))"
+check "reclaim demoted node 0's data to make room" [ "$(demoted)" -gt "$demoted_before" ]
 check "the fill survived" hold_finish /tmp/fill
 
 # move_pages(): -EPERM for the tagged page; the untagged one moves.
