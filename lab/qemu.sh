@@ -6,6 +6,10 @@
 # Scenarios (lab/scenarios/list) pick the memory layout, the device tree
 # overlay describing tag storage, and extra kernel arguments. The serial log
 # goes to build/logs/VARIANT/SCENARIO.PLAN.log; its path is printed last.
+#
+# LAB_MONITOR=PATH opens QEMU's monitor on a Unix socket there, for
+# lab/vcpu-stacks.py to sample where a guest that makes no progress spends
+# its time, when no process in it gets to run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -67,7 +71,7 @@ timeout=${LAB_TIMEOUT:-$((900 * scale))}
 cmdline="console=ttyAMA0 panic=-1 oops=panic lab.plan=$plan lab.scenario=$scenario lab.timeout_scale=$scale ${extra:-}"
 # shellcheck disable=SC2086
 timeout --foreground "$timeout" qemu-system-aarch64 $machine -display none -no-reboot \
-	-nodefaults -serial stdio -monitor none \
+	-nodefaults -serial stdio ${LAB_MONITOR:+-monitor unix:$LAB_MONITOR,server,nowait} \
 	-kernel "$image" -initrd "$initrd" -dtb "$dtb" -append "$cmdline" \
 	< /dev/null > "$log" 2>&1 || echo "LAB: qemu exited with $? (timeout ${timeout}s?)" >> "$log"
 echo "$log"
