@@ -303,12 +303,18 @@ static atomic_t *counted_block(struct mte_tag_node *tn, unsigned long pfn)
 	return atomic_read(block) == BLOCK_FIRMWARE ? NULL : block;
 }
 
-/* Pages of a run from data pfn @pfn, at most @nr_pages, that one block serves. */
+/*
+ * Pages of a run from data pfn @pfn, at most @nr_pages, that one block of
+ * @tn serves; all of them if no tag node (@tn NULL) serves the run.
+ */
 static unsigned long run_in_block(const struct mte_tag_node *tn, unsigned long pfn,
 				  unsigned long nr_pages)
 {
-	unsigned long span = mte_tag_block_span(tn->region);
+	unsigned long span;
 
+	if (!tn)
+		return nr_pages;
+	span = mte_tag_block_span(tn->region);
 	return min(nr_pages, span - (pfn - tn->region->data_start) % span);
 }
 
@@ -327,12 +333,10 @@ static unsigned long run_in_block(const struct mte_tag_node *tn, unsigned long p
 unsigned long mte_tag_block_run(struct page *page, unsigned long nr_pages)
 {
 	unsigned long pfn = page_to_pfn(page);
-	struct mte_tag_node *tn;
 
 	if (!static_branch_unlikely(&mte_tag_counting))
 		return nr_pages;
-	tn = node_serving(pfn);
-	return tn ? run_in_block(tn, pfn, nr_pages) : nr_pages;
+	return run_in_block(node_serving(pfn), pfn, nr_pages);
 }
 
 /* Add @nr to a block's count, unless the block is in data use or changing. */
@@ -461,7 +465,7 @@ void __mte_tag_free_pages(struct page *page, unsigned int order)
 	for (; left; left -= run, pfn += run) {
 		struct mte_tag_node *tn = node_serving(pfn);
 
-		run = tn ? run_in_block(tn, pfn, left) : left;
+		run = run_in_block(tn, pfn, left);
 		tagged = tagged_pages(pfn_to_page(pfn), run);
 		if (tagged)
 			put_pages_of_block(tn, pfn, tagged);

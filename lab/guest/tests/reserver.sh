@@ -132,22 +132,30 @@ clean compaction "$(cat /tmp/cmp.out)"
 
 check "the tag node's data survived every evacuation" hold_finish /tmp/fill
 
+# pin_placement CASE KB MIN: "mtex CASE" with KB on node 0, a page pinned
+# in each tag block they need, until MIN of the pages need a pinned block.
+# Where the allocator puts the pages decides how many of their blocks hold
+# a page to pin (blocks in tag use, or holding other data, do not): a
+# placement short of MIN is tried again, up to three times, and its data
+# and tags checked. Sets out, pinned and relocated.
+pin_placement() {
+	local attempt
+	for attempt in 1 2 3; do
+		wait_for_release "$baseline"
+		relocated=$(vmstat mte_tag_relocated)
+		out=$(mtex "$1" 0 "$nid" "$2" $(($(node_kb "$nid" MemFree) - 1024)))
+		pinned=$(field "$out" pages_in_pinned_blocks)
+		diag "$1, attempt $attempt: $pinned of $(($2 / 4)) pages need a pinned block"
+		[ "${pinned:-0}" -ge "$3" ] && return
+		clean "$1, attempt $attempt" "$out"
+	done
+}
+
 # Every block needed holds a pinned page of the tag node: the pages that
 # need them move to other memory of node 0 whose blocks can be reserved.
-# Where the allocator puts the 256 pages decides how many of their blocks
-# hold a page to pin; a placement whose blocks are mostly in tag use or
-# hold other data is tried again, up to three times.
-for attempt in 1 2 3; do
-	wait_for_release "$baseline"
-	relocated=$(vmstat mte_tag_relocated)
-	out=$(mtex pinned 0 "$nid" 1024 $(($(node_kb "$nid" MemFree) - 1024)))
-	pinned=$(field "$out" pages_in_pinned_blocks)
-	diag "attempt $attempt: $pinned of 256 pages need a pinned block;" \
-		"$(field "$out" moved_pages) moved;" \
-		"$(($(vmstat mte_tag_relocated) - relocated)) relocations"
-	[ "${pinned:-0}" -ge 128 ] && break
-	clean "pinned, attempt $attempt" "$out"
-done
+pin_placement pinned 1024 128
+diag "pinned: $(field "$out" moved_pages) moved;" \
+	"$(($(vmstat mte_tag_relocated) - relocated)) relocations"
 check "pinned: most pages need a pinned block" [ "$pinned" -ge 128 ]
 clean pinned "$out"
 check_eq "pinned: no tagged page on the tag node" "$(field "$out" tag_node_pages)" 0
@@ -159,18 +167,10 @@ check_eq "pinned: the pinned data survived" "$(field "$out" pinned_bad_data)" 0
 
 # The pages are pinned too, so neither they nor their blocks can move: the
 # access must wait (in MTE_TAG_BUSY_MS steps), not spin, until the pin goes.
-# The 16 pages often share one block, which may hold no page to pin: as
-# above, such a placement is tried again.
-for attempt in 1 2 3; do
-	wait_for_release "$baseline"
-	out=$(mtex stuck 0 "$nid" 64 $(($(node_kb "$nid" MemFree) - 1024)))
-	pinned=$(field "$out" pages_in_pinned_blocks)
-	diag "stuck, attempt $attempt: $pinned of 16 pages need a pinned block;" \
-		"$(field "$out" stuck_cpu_ms) ms of CPU in 2 s;" \
-		"done $(field "$out" done_ms_after_drain) ms after the pin went"
-	[ "${pinned:-0}" -ge 1 ] && break
-	clean "stuck, attempt $attempt" "$out"
-done
+# The 16 pages often share one block.
+pin_placement stuck 64 1
+diag "stuck: $(field "$out" stuck_cpu_ms) ms of CPU in 2 s;" \
+	"done $(field "$out" done_ms_after_drain) ms after the pin went"
 check "stuck: a page needs a pinned block" [ "$pinned" -ge 1 ]
 check_eq "stuck: the access waited for the pin" "$(field "$out" done_while_pinned)" 0
 check "stuck: it slept, under 300 ms of CPU in 2 s" [ "$(field "$out" stuck_cpu_ms)" -lt 300 ]
