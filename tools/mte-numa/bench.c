@@ -226,19 +226,37 @@ static long long blocks_in_tag_use(const struct system *s)
 }
 
 /*
+ * An unmapped folio can stay in a CPU's LRU batch, which holds a reference
+ * to it, until the batch fills or is drained: its tagged pages are not
+ * free yet and keep their blocks in tag use. A process that only waits
+ * fills no batch, and settle() once waited out its whole bound that way.
+ * move_pages(2) drains every CPU's batches before it looks at its pages,
+ * even when there are none.
+ */
+static void drain_lru_batches(void)
+{
+	int node = 0;
+
+	move_pages(0, 0, NULL, &node, NULL, 0);
+}
+
+/*
  * Wait until the blocks in tag use fall to @target (or, with @target -1,
  * stop changing for two release delays); the count then.
  */
 static long long settle(const struct system *s, long long target)
 {
-	long long last = blocks_in_tag_use(s), cur;
+	long long last, cur;
 	double quiet = 2 * s->release_delay_ms / 1000.0 + 0.5;
 	double start = now(), since = start;
 
+	drain_lru_batches();
+	last = blocks_in_tag_use(s);
 	while (now() - start < 4 * quiet + 10) {
 		if (target >= 0 && last <= target)
 			return last;
 		sleep_ms(100);
+		drain_lru_batches();
 		cur = blocks_in_tag_use(s);
 		if (cur != last)
 			since = now();
