@@ -48,6 +48,19 @@ node_wmark_kb() {
 		END { print sum * kb }' /proc/zoneinfo
 }
 
+# wait_for_release REGION BASELINE: the blocks in tag use of REGION (its
+# sysfs directory) fall back to BASELINE within 10 s, scaled for slower
+# kernels. The shell's own commands fill the CPUs' LRU batches, so freed
+# folios do not linger in them while this waits.
+wait_for_release() {
+	local i
+	for i in $(seq $((100 * $(timeout_scale)))); do
+		[ "$(cat "$1/blocks_tags")" -le "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # field OUTPUT KEY: the value mtex printed for KEY.
 field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
 

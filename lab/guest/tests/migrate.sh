@@ -16,16 +16,6 @@ diag "node 2's tags live on tag node $tnid ($(basename "$region"))"
 echo 100 > /sys/kernel/mm/mte_tag_node/release_delay_ms
 baseline=$(cat "$region/blocks_tags")
 
-# wait_for_release: the region's blocks in tag use fall back to baseline.
-wait_for_release() {
-	local i
-	for i in $(seq 50); do
-		[ "$(cat "$region/blocks_tags")" -le "$baseline" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # Every block of node 2's tag storage holds data: each move must evacuate.
 # (Preferred, not bound: a bound fill once went below the node's watermark.)
 hold_start $(($(node_kb "$tnid" MemFree) / 1024 - 1)) /tmp/fill numactl --preferred="$tnid" --
@@ -45,7 +35,7 @@ for path in mbind_move migrate_pages; do
 	clean $path "$out"
 	check "$path: node 2's blocks were claimed first" \
 		[ $(($(vmstat mte_tag_reserve) - reserved)) -ge 32 ]
-	check "$path: the blocks go back to data use" wait_for_release
+	check "$path: the blocks go back to data use" wait_for_release "$region" "$baseline"
 done
 check "the tag node's data was moved out of the blocks claimed" \
 	[ $(($(vmstat mte_tag_evacuated) - evacuated)) -gt 0 ]

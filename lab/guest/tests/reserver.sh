@@ -9,16 +9,6 @@
 nid=$(cat /sys/kernel/mm/mte_tag_node/region0/node)
 region=/sys/kernel/mm/mte_tag_node/region0
 dbg=/sys/kernel/debug/mte_tag_node
-# wait_for_release BASELINE: blocks in tag use fall back to BASELINE.
-wait_for_release() {
-	local i
-	for i in $(seq 50); do
-		[ "$(cat $region/blocks_tags)" -le "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 check_eq "the hardware model is on" "$(cat $dbg/hw_model)" Y
 echo 100 > /sys/kernel/mm/mte_tag_node/release_delay_ms
 check "a bad release delay is refused" \
@@ -46,7 +36,7 @@ place() {
 	check "$1: at least 512 blocks reserved" \
 		[ $(($(vmstat mte_tag_reserve) - reserved)) -ge 512 ]
 	check "$1: the blocks go back to data use after the memory is freed" \
-		wait_for_release "$baseline"
+		wait_for_release $region "$baseline"
 }
 # The fill leaves 1 MiB free, which may be where some blocks are needed.
 evacuated=$(vmstat mte_tag_evacuated)
@@ -71,7 +61,7 @@ echo 0 > $trace/events/mte_tag_node/enable
 # A task killed while its faults wait for evacuations exits at once, and
 # the blocks it had taken go back (R19).
 uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
-wait_for_release "$baseline"
+wait_for_release $region "$baseline"
 reserved=$(vmstat mte_tag_reserve)
 mtex place default "" 262144 small > /dev/null 2>&1 &
 toucher=$!
@@ -86,14 +76,14 @@ status=$?
 diag "killed after $(($(vmstat mte_tag_reserve) - reserved)) reservations; it took $(($(uptime_ms) - killed_at)) ms to exit"
 check_eq "the toucher died of SIGKILL, mid-run" "$status" 137
 check "the killed toucher exited within 5 s" [ $(($(uptime_ms) - killed_at)) -lt 5000 ]
-check "its blocks went back to data use" wait_for_release "$baseline"
+check "its blocks went back to data use" wait_for_release $region "$baseline"
 check "no OOM report" sh -c '! dmesg | grep -q "Out of memory\|invoked oom-killer"'
 check_eq "no block is miscounted after the kill" "$(verify_field miscounted)" 0
 
 # Pages that become tagged after they were mapped claim their blocks on
 # first access, through the hinting fault: mprotect(PROT_MTE) and shmem.
 for path in mprotect memfd; do
-	wait_for_release "$baseline"
+	wait_for_release $region "$baseline"
 	reserved=$(vmstat mte_tag_reserve)
 	out=$(mtex $path 0 4096)
 	clean "$path" "$out"
@@ -141,7 +131,7 @@ check "the tag node's data survived every evacuation" hold_finish /tmp/fill
 pin_placement() {
 	local attempt
 	for attempt in 1 2 3; do
-		wait_for_release "$baseline"
+		wait_for_release $region "$baseline"
 		relocated=$(vmstat mte_tag_relocated)
 		out=$(mtex "$1" 0 "$nid" "$2" $(($(node_kb "$nid" MemFree) - 1024)))
 		pinned=$(field "$out" pages_in_pinned_blocks)
@@ -179,7 +169,7 @@ check "stuck: it finished within 5 s of the pin going" \
 clean stuck "$out"
 check_eq "stuck: the pages stayed on node 0" "$(field "$out" on_node)" 16
 check_eq "stuck: the pinned data survived" "$(field "$out" pinned_bad_data)" 0
-check "the blocks all went back to data use" wait_for_release "$baseline"
+check "the blocks all went back to data use" wait_for_release $region "$baseline"
 check_eq "the verifier is clean at the end" "$(verify_field violations)" 0
 check_eq "no block is miscounted at the end" "$(verify_field miscounted)" 0
 done_testing

@@ -19,21 +19,11 @@ trace=/sys/kernel/tracing/instances/stress
 seconds=$(sed -n 's/.*lab\.stress_seconds=\([0-9]*\).*/\1/p' /proc/cmdline)
 seconds=${seconds:-45}
 
-# wait_for_release BASELINE: blocks in tag use fall back to BASELINE.
-wait_for_release() {
-	local i
-	for i in $(seq $((100 * $(timeout_scale)))); do
-		[ "$(cat $region/blocks_tags)" -le "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 echo Y > $dbg/hw_model
 check_eq "the hardware model is on" "$(cat $dbg/hw_model)" Y
 # Short, so that blocks come and go often during the run.
 echo 100 > /sys/kernel/mm/mte_tag_node/release_delay_ms
-wait_for_release 1
+wait_for_release $region 1
 baseline=$(cat $region/blocks_tags)
 diag "blocks in tag use at rest: $baseline"
 
@@ -101,7 +91,7 @@ check_eq "the kernel reported no dropped tags" "$(dmesg | grep -c 'MTE: tags of 
 
 swapoff /dev/zram0
 check "the tag node's data survived" hold_finish /tmp/fill
-check "the blocks went back to data use" wait_for_release "$baseline"
+check "the blocks went back to data use" wait_for_release $region "$baseline"
 check_eq "the verifier is clean" "$(verify_field violations)" 0
 check_eq "no block is miscounted" "$(verify_field miscounted)" 0
 echo 1000 > /sys/kernel/mm/mte_tag_node/release_delay_ms
