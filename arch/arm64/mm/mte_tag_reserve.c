@@ -36,6 +36,7 @@
 #include <linux/mte_tag_node.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/swap.h>
 #include <linux/vmstat.h>
 #include <linux/xarray.h>
 
@@ -79,14 +80,20 @@ void arch_prepare_vma_folio(struct vm_area_struct *vma, struct folio *folio)
  * @folio: the folio the PROT_NONE entry maps
  *
  * Called under the page table lock. A folio on a tag node is left to
- * the NUMA hinting fault, which moves it off (see mpol_misplaced()).
+ * the NUMA hinting fault, which moves it off (see mpol_misplaced()), but
+ * only takes it from the LRU: one still in a CPU's LRU batch would fault
+ * again and again for as long as that CPU adds no page to its batch.
  *
- * Return: true if the folio's tag storage holds data.
+ * Return: true if the folio's tag storage holds data, or if the folio is
+ * on a tag node and not on the LRU.
  */
 bool arch_protnone_needs_prepare(struct vm_area_struct *vma, struct folio *folio)
 {
-	return vma_takes_tag_storage(vma) && !mte_is_tag_node(folio_nid(folio)) &&
-	       !folio_tag_storage_ready(folio);
+	if (!vma_takes_tag_storage(vma))
+		return false;
+	if (mte_is_tag_node(folio_nid(folio)))
+		return !folio_test_lru(folio);
+	return !folio_tag_storage_ready(folio);
 }
 
 /*
@@ -313,13 +320,20 @@ static bool relocate_folio(struct folio *folio)
  * @folio: the folio, with a reference from the caller that this drops;
  *	no page table lock held
  *
- * Sleeps. The caller retries the fault, which then maps the folio tagged.
- * When neither the storage nor the folio can move (both hold pinned
- * pages), the retry is put off until the busy block is tried again.
+ * Sleeps. The caller retries the fault, which then maps the folio tagged,
+ * or, for a folio on a tag node, moves it off once the LRU batches are
+ * drained. When neither the storage nor the folio can move (both hold
+ * pinned pages), the retry is put off until the busy block is tried again.
  */
 void arch_protnone_prepare(struct vm_area_struct *vma, struct folio *folio)
 {
 	struct page *page = folio_page(folio, 0);
+
+	if (mte_is_tag_node(folio_nid(folio))) {
+		folio_put(folio);
+		lru_add_drain_all();
+		return;
+	}
 
 	if (reserve_folio_tag_storage(folio) != -EBUSY)
 		folio_put(folio);
