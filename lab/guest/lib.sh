@@ -48,14 +48,18 @@ node_wmark_kb() {
 		END { print sum * kb }' /proc/zoneinfo
 }
 
-# wait_for_release REGION BASELINE: the blocks in tag use of REGION (its
-# sysfs directory) fall back to BASELINE within 10 s, scaled for slower
-# kernels. The shell's own commands fill the CPUs' LRU batches, so freed
-# folios do not linger in them while this waits.
+# blocks_held REGION: blocks of REGION (its sysfs directory) in tag use or
+# on their way back to data use: a releasing block is not done with yet.
+blocks_held() { echo $(($(cat "$1/blocks_tags") + $(cat "$1/blocks_releasing"))); }
+
+# wait_for_release REGION BASELINE: the blocks REGION holds fall back to
+# BASELINE within 10 s, scaled for slower kernels. The shell's own
+# commands fill the CPUs' LRU batches, so freed folios do not linger in
+# them while this waits.
 wait_for_release() {
 	local i
 	for i in $(seq $((100 * $(timeout_scale)))); do
-		[ "$(cat "$1/blocks_tags")" -le "$2" ] && return 0
+		[ "$(blocks_held "$1")" -le "$2" ] && return 0
 		sleep 0.1
 	done
 	return 1

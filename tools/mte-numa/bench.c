@@ -240,24 +240,28 @@ static void drain_lru_batches(void)
 	move_pages(0, 0, NULL, &node, NULL, 0);
 }
 
+/* Blocks in tag use once the pages freed so far are free indeed. */
+static long long blocks_held(const struct system *s)
+{
+	drain_lru_batches();
+	return blocks_in_tag_use(s);
+}
+
 /*
  * Wait until the blocks in tag use fall to @target (or, with @target -1,
  * stop changing for two release delays); the count then.
  */
 static long long settle(const struct system *s, long long target)
 {
-	long long last, cur;
+	long long last = blocks_held(s), cur;
 	double quiet = 2 * s->release_delay_ms / 1000.0 + 0.5;
 	double start = now(), since = start;
 
-	drain_lru_batches();
-	last = blocks_in_tag_use(s);
 	while (now() - start < 4 * quiet + 10) {
 		if (target >= 0 && last <= target)
 			return last;
 		sleep_ms(100);
-		drain_lru_batches();
-		cur = blocks_in_tag_use(s);
+		cur = blocks_held(s);
 		if (cur != last)
 			since = now();
 		last = cur;

@@ -14,7 +14,7 @@ check "a region serves node 2" [ -n "${region:-}" ]
 tnid=$(cat "$region/node")
 diag "node 2's tags live on tag node $tnid ($(basename "$region"))"
 echo 100 > /sys/kernel/mm/mte_tag_node/release_delay_ms
-baseline=$(cat "$region/blocks_tags")
+baseline=$(blocks_held "$region")
 
 # Every block of node 2's tag storage holds data: each move must evacuate.
 # (Preferred, not bound: a bound fill once went below the node's watermark.)

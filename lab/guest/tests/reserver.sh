@@ -15,7 +15,7 @@ check "a bad release delay is refused" \
 	sh -c '! echo 60001 > /sys/kernel/mm/mte_tag_node/release_delay_ms 2>/dev/null'
 check_eq "the release delay kept its value" \
 	"$(cat /sys/kernel/mm/mte_tag_node/release_delay_ms)" 100
-baseline=$(cat $region/blocks_tags)
+baseline=$(blocks_held $region)
 diag "blocks in tag use at rest: $baseline (the zero page's)"
 check "the zero page's block is in tag use" [ "$baseline" -ge 1 ]
 

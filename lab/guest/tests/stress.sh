@@ -24,7 +24,7 @@ check_eq "the hardware model is on" "$(cat $dbg/hw_model)" Y
 # Short, so that blocks come and go often during the run.
 echo 100 > /sys/kernel/mm/mte_tag_node/release_delay_ms
 wait_for_release $region 1
-baseline=$(cat $region/blocks_tags)
+baseline=$(blocks_held $region)
 diag "blocks in tag use at rest: $baseline"
 
 # Swap to zram (built in: zram0 exists).
