@@ -41,6 +41,7 @@
 #include <numa.h>
 #include <numaif.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -619,6 +620,17 @@ static long vmstat_value(const char *name)
 	return keyed_value("/proc/vmstat", name);
 }
 
+/* The caller runs on @cpu alone from now on. */
+static void run_on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
 /*
  * NUMA balancing, in whichever mode the test set: tagged memory on other
  * nodes, untagged memory on the tag node, and memory made PROT_MTE while
@@ -626,7 +638,9 @@ static long vmstat_value(const char *name)
  * Balancing only ever moves memory towards a CPU's node, which a tag
  * node never is; the untagged control shows it ran. The memory made
  * tagged must be off the tag node with its data; the tagged memory
- * must keep its data and tags.
+ * must keep its data and tags. It is filled on CPU 0 and touched from
+ * CPU 1: the last pages filled wait in CPU 0's LRU batch, which nothing
+ * drains while that CPU idles, and the hinting fault must move them too.
  */
 static int cmd_numab(char **argv)
 {
@@ -642,7 +656,9 @@ static int cmd_numab(char **argv)
 	set_policy(p.u, len, MPOL_PREFERRED, argv[0], MPOL_MF_MOVE);
 	set_policy(p.u, len, MPOL_DEFAULT, "", 0);
 	set_policy(m, len, MPOL_PREFERRED, argv[0], 0);
+	run_on_cpu(0);
 	fill(m, len, 24);
+	run_on_cpu(1);
 	set_policy(m, len, MPOL_DEFAULT, "", 0);
 	if (mprotect(m, len, PROT_READ | PROT_WRITE | PROT_MTE))
 		die("mprotect");
