@@ -52,14 +52,24 @@ boot() {
 	python3 "$LAB_TOP/lab/logtap.py" "$log" "$@" | sed "s/^\(\(not \)\?ok [0-9]* - \)/\1$scenario: /"
 }
 
+# tap_join: TAP streams one after the other as one, renumbered, one plan.
+tap_join() {
+	awk '/^1\.\./ { next }
+	     /^(not )?ok [0-9]+/ { n++; sub(/ok [0-9]+/, "ok " n) }
+	     { print }
+	     END { print "1.." n }'
+}
+
 # The upstream MTE selftests with the tag node half full, against a run with
 # the feature off: the verdicts must be the same.
 selftests_on_off() {
 	local variant=$1 on off
 	on=$("$LAB_TOP/lab/qemu.sh" default selftests "$variant") || return 1
 	off=$("$LAB_TOP/lab/qemu.sh" selftests-off selftests "$variant") || return 1
-	python3 "$LAB_TOP/lab/selftests_compare.py" "$on" "$off"
-	python3 "$LAB_TOP/lab/logtap.py" "$on" | grep -v "^1\.\." | grep "kernel log\|did not finish" || true
+	{
+		python3 "$LAB_TOP/lab/selftests_compare.py" "$on" "$off"
+		python3 "$LAB_TOP/lab/logtap.py" "$on" | grep "kernel log\|did not finish" || true
+	} | tap_join
 }
 
 # The stress plan: mte-numa bench --quick, whose JSON is checked here, then
@@ -67,9 +77,11 @@ selftests_on_off() {
 stress_boot() {
 	local scenario=$1 variant=$2 log
 	log=$("$LAB_TOP/lab/qemu.sh" "$scenario" stress "$variant") || return 1
-	python3 "$LAB_TOP/lab/logtap.py" "$log" | grep -v '^1\.\.' |
-		sed "s/^\(\(not \)\?ok [0-9]* - \)/\1$scenario: /"
-	python3 "$LAB_TOP/lab/benchjson.py" check "$log" | grep -v '^1\.\.'
+	{
+		python3 "$LAB_TOP/lab/logtap.py" "$log" |
+			sed "s/^\(\(not \)\?ok [0-9]* - \)/\1$scenario: /"
+		python3 "$LAB_TOP/lab/benchjson.py" check "$log"
+	} | tap_join
 }
 
 stage host-tool make -s -C "$LAB_TOP/tools/mte-numa" test
