@@ -176,9 +176,10 @@ def ratios(on_logs, off_logs):
              ev.get("over_move_pages") or 0))
     for size, name in (("order0", "order-0"), ("thp", "THP")):
         ph = ev.get(size, {})
-        print("#   during the %s full touches: %s reservations of %s blocks, %s pages evacuated, %.1f ms, p50 %.0f us"
+        print("#   during the %s full touches: %s reservations of %s blocks, %s pages evacuated,"
+              " %s runs isolated, %.1f ms, p50 %.0f us"
               % (name, ph.get("reservations"), ph.get("blocks"), ph.get("evacuated_pages"),
-                 ph.get("reservation_ms") or 0, ph.get("p50_us") or 0))
+                 ph.get("isolated_runs"), ph.get("reservation_ms") or 0, ph.get("p50_us") or 0))
     line(ev["over_memcpy"]["value"], ev["over_memcpy"]["bar"], "evacuation / memcpy")
     print("== tag efficiency: tagged pages / (32 * B * blocks in tag use), B = %s" % on["block_pages"])
     for kind, what in (("bulk", "bulk PROT_MTE allocation"), ("scattered", "1% of a heap's pages tagged")):

@@ -26,6 +26,7 @@
 #include <linux/memory.h>
 #include <linux/memory-tiers.h>
 #include <linux/memory_hotplug.h>
+#include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -34,6 +35,7 @@
 #include <linux/seq_file.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/swap.h>
 #include <linux/sysfs.h>
 #include <linux/vmstat.h>
 #include <linux/workqueue.h>
@@ -108,6 +110,8 @@ static const char mte_block_symbol[MTE_BLOCK_NR_STATES] = {
  * @busy: blocks whose evacuation failed on a page that would not move;
  *	reservations fail at once on them until @busy_expires
  * @busy_expires: when @busy is forgotten, in jiffies; 0 while @busy is empty
+ * @isolate_until: until then, in jiffies, evacuations isolate their run
+ *	first: memory was too tight for migration alone; 0 if it was not
  * @lock: held across each evacuation and each block's release
  * @release_work: gives idle blocks back to data use
  * @kobj: /sys/kernel/mm/mte_tag_node/region<N>, N its index
@@ -118,6 +122,7 @@ struct mte_tag_node {
 	unsigned long *idle;
 	unsigned long *busy;
 	unsigned long busy_expires;
+	unsigned long isolate_until;
 	struct mutex lock;		/* serialises block transitions */
 	struct delayed_work release_work;
 	struct kobject kobj;
@@ -150,6 +155,12 @@ static unsigned int release_delay_ms = 1000;
  * relocates its page at once instead of retrying the evacuation.
  */
 #define MTE_TAG_BUSY_MS		1000
+
+/*
+ * How long evacuations isolate their run before they migrate, after
+ * memory was too tight to migrate a run without isolating it.
+ */
+#define MTE_TAG_TIGHT_MS	1000
 
 /* Blocks evacuated together when the blocks after the one needed hold data. */
 #define MTE_TAG_RESERVE_AHEAD	16
@@ -580,57 +591,193 @@ static unsigned long pages_in_use(unsigned long pfn, unsigned long nr_pages)
 	return nr;
 }
 
+/* What a reservation did, for its tracepoint. */
+struct reservation {
+	unsigned long evacuated;	/* data pages moved out */
+	bool isolated;			/* alloc_contig_range() was needed */
+};
+
 /*
- * Migrate the data out of a run of blocks and take their pages. A run
- * whose pages are all free is taken off the free lists directly; that
- * costs a fraction of an evacuation, which drains every CPU's caches even
- * when nothing moves. alloc_contig_range() sends the data to other blocks
- * of the tag node first (its targets prefer the node the pages are on),
- * then to other nodes by distance, reclaiming if it must. A short-term pin
- * makes it fail with -EBUSY; a fatal signal with -EINTR.
+ * A run being evacuated without isolation. Nothing keeps the allocator
+ * from offering a free page of the run itself as a migration target:
+ * such pages are set aside on @refused until the data has moved.
  */
+struct evacuation {
+	unsigned long start, end;
+	int nid;
+	struct list_head refused;
+};
+
+static bool page_in_run(struct page *page, const struct evacuation *ev)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	return pfn >= ev->start && pfn < ev->end;
+}
+
+/*
+ * The data goes to other blocks of the tag node first, then to other
+ * nodes by distance: the targets alloc_contig_range() would choose, but
+ * without direct reclaim. Reclaim would demote other data into the run
+ * as fast as its pages move out, since the run is not isolated; when
+ * memory is that tight, alloc_contig_range() does the work. Each page
+ * refused is a page of the run, so this ends.
+ */
+static struct folio *evacuation_target(struct folio *src, unsigned long private)
+{
+	struct evacuation *ev = (struct evacuation *)private;
+	struct folio *dst;
+
+	for (;;) {
+		dst = __folio_alloc_node((GFP_HIGHUSER_MOVABLE & ~__GFP_DIRECT_RECLAIM) |
+					 __GFP_NOWARN, 0, ev->nid);
+		if (!dst || !page_in_run(&dst->page, ev))
+			return dst;
+		list_add(&dst->lru, &ev->refused);
+	}
+}
+
+/*
+ * Isolate the folios in use in a run, if all are order-0 and can be
+ * isolated now. Return: false otherwise; what was isolated is on @folios.
+ */
+static bool isolate_run(const struct evacuation *ev, struct list_head *folios)
+{
+	unsigned long pfn;
+
+	for (pfn = ev->start; pfn < ev->end; pfn++) {
+		struct page *page = pfn_to_page(pfn);
+		struct folio *folio = page_folio(page);
+		bool isolated;
+
+		if (is_free_buddy_page(page) || !folio_try_get(folio))
+			continue;
+		isolated = page_folio(page) == folio && !folio_test_large(folio) &&
+			   isolate_folio_to_list(folio, folios);
+		folio_put(folio);
+		if (!isolated)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Move the data out of a run and take it, without isolating its pageblock:
+ * alloc_contig_range() does that, and drains every CPU's page and LRU
+ * caches, which is most of an evacuation's cost when a run holds a few
+ * pages. Return: 0 if the run is taken; -EBUSY if a page cannot be moved
+ * this way (a large folio, a page not on the LRU yet, a pin); -ENOMEM if
+ * no target was free without reclaim, or -EAGAIN if the run was not all
+ * free afterwards (a page handed out meanwhile, or freed to another CPU's
+ * lists). The caller falls back to alloc_contig_range() on any error.
+ */
+static int migrate_and_take(unsigned long start, unsigned long end, int nid)
+{
+	struct evacuation ev = { .start = start, .end = end, .nid = nid };
+	struct folio *folio, *next;
+	LIST_HEAD(folios);
+	int ret = 0;
+
+	INIT_LIST_HEAD(&ev.refused);
+	lru_add_drain();
+	if (!isolate_run(&ev, &folios))
+		ret = -EBUSY;
+	else if (!list_empty(&folios))
+		ret = migrate_pages(&folios, evacuation_target, NULL, (unsigned long)&ev,
+				    MIGRATE_SYNC, MR_CONTIG_RANGE, NULL);
+	if (ret > 0)
+		ret = -EBUSY;
+	if (!list_empty(&folios))
+		putback_movable_pages(&folios);
+	list_for_each_entry_safe(folio, next, &ev.refused, lru)
+		folio_put(folio);
+	if (ret)
+		return ret;
+	/* The pages freed here wait on this CPU's lists, not on the free lists. */
+	migrate_disable();
+	drain_local_pages(page_zone(pfn_to_page(start)));
+	migrate_enable();
+	return take_free_contig_range(start, end, GFP_KERNEL) ? 0 : -EAGAIN;
+}
+
+/* Called with tn->lock held. */
+static bool memory_was_tight(const struct mte_tag_node *tn)
+{
+	return tn->isolate_until && time_before(jiffies, tn->isolate_until);
+}
+
+/*
+ * Called with tn->lock held. Migration alone found no target free without
+ * reclaim, or the run was refilled before it could be taken, as reclaim
+ * demoting into the tag node does: until memory eases, runs are isolated
+ * first, so that what moves out of them cannot come back.
+ */
+static void note_tight_memory(struct mte_tag_node *tn)
+{
+	tn->isolate_until = jiffies + msecs_to_jiffies(MTE_TAG_TIGHT_MS) ?: 1;
+}
+
+/*
+ * Called with tn->lock held. Take a run of tag storage out of the page
+ * allocator, its data moved to other memory: directly if all its pages
+ * are free, by migrating the pages in use if that suffices, or with
+ * alloc_contig_range(), which isolates the run first. After memory was
+ * tight, runs are isolated first for a while. A short-term pin makes it
+ * fail with -EBUSY; a fatal signal with -EINTR.
+ */
+static int take_run(struct mte_tag_node *tn, unsigned long start, unsigned long end,
+		    struct reservation *res)
+{
+	int ret, tries = 0;
+
+	if (take_free_contig_range(start, end, GFP_KERNEL))
+		return 0;
+	if (!memory_was_tight(tn)) {
+		ret = migrate_and_take(start, end, tn->region->nid);
+		if (!ret)
+			return 0;
+		if (ret != -EBUSY)
+			note_tight_memory(tn);
+	}
+	res->isolated = true;
+	do {
+		ret = alloc_contig_range(start, end, MIGRATE_MOVABLE, GFP_KERNEL | __GFP_NOWARN);
+	} while (ret == -EBUSY && ++tries < MTE_TAG_EVACUATE_TRIES &&
+		 !fatal_signal_pending(current));
+	return ret;
+}
+
+/* Evacuate a run of blocks and hand their pages to the hardware. */
 static int take_blocks(struct mte_tag_node *tn, unsigned long block, unsigned long nr,
-		       unsigned long *evacuated)
+		       struct reservation *res)
 {
 	unsigned long pfn = mte_tag_block_pfn(tn->region, block);
 	unsigned long nr_pages = nr * tn->region->block_pages;
 	unsigned long in_use;
-	int ret, tries = 0;
+	int ret;
 
 	if (inject_skip_evacuation)
 		return 0;
-	if (take_free_contig_range(pfn, pfn + nr_pages, GFP_KERNEL)) {
-		hold_pages(pfn, nr_pages);
-		*evacuated = 0;
-		return 0;
-	}
 	in_use = pages_in_use(pfn, nr_pages);
-	do {
-		ret = alloc_contig_range(pfn, pfn + nr_pages, MIGRATE_MOVABLE,
-					 GFP_KERNEL | __GFP_NOWARN);
-	} while (ret == -EBUSY && ++tries < MTE_TAG_EVACUATE_TRIES &&
-		 !fatal_signal_pending(current));
+	ret = take_run(tn, pfn, pfn + nr_pages, res);
 	if (ret)
 		return ret;
 	hold_pages(pfn, nr_pages);
 	count_vm_events(MTE_TAG_EVACUATED, in_use);
-	*evacuated = in_use;
+	res->evacuated = in_use;
 	return 0;
 }
 
-/*
- * Called with tn->lock held on a run of blocks in data use. On success,
- * @evacuated is the number of data pages moved out.
- */
+/* Called with tn->lock held on a run of blocks in data use. */
 static int evacuate_blocks(struct mte_tag_node *tn, unsigned long first, unsigned long nr,
-			   unsigned long *evacuated)
+			   struct reservation *res)
 {
 	unsigned long block;
 	int ret;
 
 	for (block = first; block < first + nr; block++)
 		atomic_set(&tn->blocks[block], BLOCK_EVACUATING);
-	ret = take_blocks(tn, first, nr, evacuated);
+	ret = take_blocks(tn, first, nr, res);
 	for (block = first; block < first + nr; block++) {
 		if (ret) {
 			atomic_set(&tn->blocks[block], BLOCK_DATA);
@@ -653,9 +800,10 @@ static int evacuate_blocks(struct mte_tag_node *tn, unsigned long first, unsigne
  * Blocks in data use from @block on, to reserve together. If @block holds
  * data, at most MTE_TAG_RESERVE_AHEAD: data pages are mostly handed out in
  * physical order, so the next tagged pages will likely need the next
- * blocks, and one evacuation of a run costs about what one of a single
- * block does (it drains per-CPU lists and isolates a whole pageblock
- * either way). If its pages are free, taking blocks one by one costs
+ * blocks, and an evacuation's fixed costs are paid once for the run: a
+ * migration batch, with its TLB flushes, and, if migration alone does not
+ * free the run, the isolation of a whole pageblock and the drain of every
+ * CPU's caches. If its pages are free, taking blocks one by one costs
  * little, and blocks taken ahead that no tagged page uses cost tag
  * efficiency: at most the @need blocks the caller needs.
  */
@@ -693,7 +841,8 @@ static void mark_block_busy(struct mte_tag_node *tn, unsigned long block)
 /* Reserve @block, and up to @need - 1 blocks after it that the caller needs. */
 static int reserve_block(struct mte_tag_node *tn, unsigned long block, unsigned long need)
 {
-	unsigned long nr, evacuated = 0;
+	struct reservation res = {};
+	unsigned long nr;
 	int ret = 0;
 	u64 start;
 
@@ -708,11 +857,11 @@ static int reserve_block(struct mte_tag_node *tn, unsigned long block, unsigned 
 	else
 		nr = data_run(tn, block, need);
 	if (nr)
-		ret = evacuate_blocks(tn, block, nr, &evacuated);
+		ret = evacuate_blocks(tn, block, nr, &res);
 	/* A pinned page elsewhere in the run must not cost the block needed. */
 	if (ret == -EBUSY && nr > 1) {
 		nr = 1;
-		ret = evacuate_blocks(tn, block, nr, &evacuated);
+		ret = evacuate_blocks(tn, block, nr, &res);
 	}
 	if (ret == -EBUSY && nr)
 		mark_block_busy(tn, block);
@@ -724,8 +873,8 @@ static int reserve_block(struct mte_tag_node *tn, unsigned long block, unsigned 
 	if (!ret && nr)
 		queue_delayed_work(system_unbound_wq, &tn->release_work,
 				   msecs_to_jiffies(release_delay_ms));
-	trace_mte_tag_reserve(tn->region->nid, block, ret ? 0 : nr, evacuated, ret,
-			      ktime_get_ns() - start);
+	trace_mte_tag_reserve(tn->region->nid, block, ret ? 0 : nr, res.evacuated, ret,
+			      ktime_get_ns() - start, res.isolated);
 	return ret;
 }
 

@@ -132,6 +132,7 @@ struct efficiency {
 
 struct latency {
 	long long reservations, failed, evacuated, blocks;
+	long long isolated;	/* runs alloc_contig_range() had to isolate */
 	double total_ns, p50_us, p99_us, max_us;
 	long long buckets[NR_BUCKETS + 1];
 	struct mix_counts load;
@@ -485,17 +486,19 @@ static void add_event(struct latency *l, double **us, const char *line)
 {
 	unsigned long block, nr, evacuated;
 	unsigned long long ns;
-	int nid, ret, b;
+	int nid, ret, isolated, b;
 	const char *e = strstr(line, "mte_tag_reserve: ");
 
 	if (!e || sscanf(e, "mte_tag_reserve: nid=%d block=%lu nr_blocks=%lu evacuated=%lu "
-			 "ret=%d latency_ns=%llu", &nid, &block, &nr, &evacuated, &ret, &ns) != 6)
+			 "ret=%d latency_ns=%llu isolated=%d", &nid, &block, &nr, &evacuated,
+			 &ret, &ns, &isolated) != 7)
 		return;
 	*us = xrealloc(*us, (l->reservations + 1) * sizeof(**us));
 	(*us)[l->reservations++] = ns / 1000.0;
 	l->failed += ret != 0;
 	l->evacuated += evacuated;
 	l->blocks += nr;
+	l->isolated += isolated;
 	l->total_ns += ns;
 	for (b = 0; b < NR_BUCKETS && ns >= (1000ULL << b); b++)
 		;
@@ -952,6 +955,7 @@ static void json_phase(struct json *j, const char *key, const struct latency *l)
 	json_int(j, "reservations", l->reservations);
 	json_int(j, "blocks", l->blocks);
 	json_int(j, "evacuated_pages", l->evacuated);
+	json_int(j, "isolated_runs", l->isolated);
 	json_double(j, "reservation_ms", l->total_ns / 1e6);
 	json_double(j, "p50_us", l->p50_us);
 	json_double(j, "p99_us", l->p99_us);

@@ -164,11 +164,11 @@ for name in $names; do
 			"walks every page of the tag node" ;;
 	trace)
 		check_match "recipe trace: the workload ran" "$(cat $work/trace.mtex 2>/dev/null)" '^bad_tags 0$'
-		expect trace 6 "mte_tag_" "mte_tag_(reserve: nid=$nid block=[0-9]+ nr_blocks=[0-9]+ evacuated=[0-9]+ ret=-?[0-9]+ latency_ns=[0-9]+|release: nid=$nid block=[0-9]+)\$"
+		expect trace 6 "mte_tag_" "mte_tag_(reserve: nid=$nid block=[0-9]+ nr_blocks=[0-9]+ evacuated=[0-9]+ ret=-?[0-9]+ latency_ns=[0-9]+ isolated=[01]|release: nid=$nid block=[0-9]+)\$"
 		# Every block the workload put in tag use is in the events.
 		trace=/sys/kernel/tracing/trace
 		check_match "trace: a reservation with its latency" "$(cat $trace)" \
-			"mte_tag_reserve: nid=$nid block=[0-9]+ nr_blocks=[1-9][0-9]* evacuated=[0-9]+ ret=0 latency_ns=[1-9][0-9]*\$"
+			"mte_tag_reserve: nid=$nid block=[0-9]+ nr_blocks=[1-9][0-9]* evacuated=[0-9]+ ret=0 latency_ns=[1-9][0-9]* isolated=[01]\$"
 		traced=$(sed -n 's/.*mte_tag_reserve: .* nr_blocks=\([0-9]*\) .*/\1/p' $trace |
 			awk '{ s += $1 } END { print s + 0 }')
 		check_eq "trace: the events' nr_blocks add up to the mte_tag_reserve count" \

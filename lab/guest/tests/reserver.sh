@@ -56,6 +56,12 @@ check "each traced reservation took time" \
 check "traced reservations moved the tag node's data" \
 	[ "$(trace_field evacuated mte_tag_reserve | awk '{ n += $1 } END { print n + 0 }')" -gt 0 ]
 check "releases are traced" [ "$(trace_field block mte_tag_release | wc -l)" -gt 0 ]
+# Runs holding data are mostly taken by migrating their pages; only runs
+# that migration could not free are isolated by alloc_contig_range().
+moved=$(grep ' mte_tag_reserve: ' $trace/trace | grep -v ' evacuated=0 ' | grep -c ' isolated=0')
+isolated=$(grep ' mte_tag_reserve: ' $trace/trace | grep -c ' isolated=1')
+diag "runs evacuated by migration alone: $moved; isolated: $isolated"
+check "runs were evacuated by migration alone" [ "$moved" -gt 0 ]
 echo 0 > $trace/events/mte_tag_node/enable
 
 # A task killed while its faults wait for evacuations exits at once, and
