@@ -255,6 +255,19 @@ late_initcall(mte_tag_chunk_init);
 #define MTE_TAG_RELOCATION_MAX_SKIP	1024
 
 /*
+ * Candidates a relocation may try: every page of a busy block, up to
+ * MTE_TAG_RELOCATION_MAX_SKIP, and MTE_TAG_RELOCATION_TRIES more. Read
+ * again after each candidate: the allocator hands out a block's data
+ * pages together, so a candidate whose block just failed to evacuate is
+ * followed by more of that block, which must not use up the tries.
+ */
+static unsigned long relocation_tries(void)
+{
+	return min(mte_tag_busy_data_pages(), MTE_TAG_RELOCATION_MAX_SKIP) +
+	       MTE_TAG_RELOCATION_TRIES;
+}
+
+/*
  * A folio of @src's node and order whose tag storage is in tag use. A
  * candidate whose blocks cannot be reserved either is kept aside until a
  * usable one is found, or the allocator would hand it out again. Pages
@@ -263,13 +276,12 @@ late_initcall(mte_tag_chunk_init);
  */
 static struct folio *alloc_relocation_target(struct folio *src, unsigned long private)
 {
-	unsigned long i, tries = min(mte_tag_busy_data_pages(), MTE_TAG_RELOCATION_MAX_SKIP) +
-				 MTE_TAG_RELOCATION_TRIES;
 	struct folio *folio = NULL, *rejected, *next;
 	LIST_HEAD(rejects);
+	unsigned long i;
 	int ret;
 
-	for (i = 0; i < tries; i++) {
+	for (i = 0; i < relocation_tries(); i++) {
 		folio = __folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | __GFP_NOWARN,
 				      folio_order(src), folio_nid(src), NULL);
 		if (!folio)
