@@ -718,20 +718,17 @@ static void note_tight_memory(struct mte_tag_node *tn)
 }
 
 /*
- * Called with tn->lock held. Take a run of tag storage out of the page
- * allocator, its data moved to other memory: directly if all its pages
- * are free, by migrating the pages in use if that suffices, or with
- * alloc_contig_range(), which isolates the run first. After memory was
- * tight, runs are isolated first for a while. A short-term pin makes it
- * fail with -EBUSY; a fatal signal with -EINTR.
+ * Called with tn->lock held on a run holding data. Take it out of the page
+ * allocator, its data moved to other memory: by migrating the pages in
+ * use if that suffices, or with alloc_contig_range(), which isolates the
+ * run first. After memory was tight, runs are isolated first for a while.
+ * A short-term pin makes it fail with -EBUSY; a fatal signal with -EINTR.
  */
 static int take_run(struct mte_tag_node *tn, unsigned long start, unsigned long end,
 		    struct reservation *res)
 {
 	int ret, tries = 0;
 
-	if (take_free_contig_range(start, end, GFP_KERNEL))
-		return 0;
 	if (!memory_was_tight(tn)) {
 		ret = migrate_and_take(start, end, tn->region->nid);
 		if (!ret)
@@ -758,6 +755,11 @@ static int take_blocks(struct mte_tag_node *tn, unsigned long block, unsigned lo
 
 	if (inject_skip_evacuation)
 		return 0;
+	/* The common case, and cheap: nothing to move, nothing to count. */
+	if (take_free_contig_range(pfn, pfn + nr_pages, GFP_KERNEL)) {
+		hold_pages(pfn, nr_pages);
+		return 0;
+	}
 	in_use = pages_in_use(pfn, nr_pages);
 	ret = take_run(tn, pfn, pfn + nr_pages, res);
 	if (ret)
