@@ -42,6 +42,9 @@ initrd=$LAB_BUILD/initramfs.cpio.gz
 [ -f "$initrd" ] || lab_die "no initramfs: run lab/initramfs.sh"
 
 machine="-M virt,mte=on,gic-version=3$el2 -cpu max -smp 2 -m $mem $numa"
+# No default devices: the default NIC needs a boot ROM that a QEMU
+# installed without its recommended packages lacks, and nothing uses it.
+machine+=" -nodefaults -display none"
 dtbdir=$LAB_BUILD/dtb; mkdir -p "$dtbdir"
 dtb=$dtbdir/$scenario.dtb
 # QEMU's tree depends on its version as well as on the machine options.
@@ -51,7 +54,9 @@ base=$dtbdir/base-$key.dtb
 # their own, then renamed, so that a reader never sees one half written.
 if [ ! -s "$base" ]; then
 	# shellcheck disable=SC2086
-	qemu-system-aarch64 $machine -machine dumpdtb="$base.$$" -display none >/dev/null 2>&1
+	qemu-system-aarch64 $machine -machine dumpdtb="$base.$$" > "$base.$$.err" 2>&1 ||
+		lab_die "QEMU could not describe the machine: $(cat "$base.$$.err")"
+	rm -f "$base.$$.err"
 	mv "$base.$$" "$base"
 fi
 # The scenario's fragment is appended to QEMU's own device tree as source,
@@ -70,8 +75,8 @@ scale=${LAB_TIMEOUT_SCALE:-$([ "$variant" = debug ] && echo 4 || echo 1)}
 timeout=${LAB_TIMEOUT:-$((900 * scale))}
 cmdline="console=ttyAMA0 panic=-1 oops=panic lab.plan=$plan lab.scenario=$scenario lab.timeout_scale=$scale ${extra:-}"
 # shellcheck disable=SC2086
-timeout --foreground "$timeout" qemu-system-aarch64 $machine -display none -no-reboot \
-	-nodefaults -serial stdio ${LAB_MONITOR:+-monitor unix:$LAB_MONITOR,server,nowait} \
+timeout --foreground "$timeout" qemu-system-aarch64 $machine -no-reboot -serial stdio \
+	${LAB_MONITOR:+-monitor unix:$LAB_MONITOR,server,nowait} \
 	-kernel "$image" -initrd "$initrd" -dtb "$dtb" -append "$cmdline" \
 	< /dev/null > "$log" 2>&1 || echo "LAB: qemu exited with $? (timeout ${timeout}s?)" >> "$log"
 echo "$log"
