@@ -662,14 +662,32 @@ static bool isolate_run(const struct evacuation *ev, struct list_head *folios)
 }
 
 /*
+ * Take a run whose pages were all freed. Those the migration freed wait on
+ * this CPU's lists; a page freed earlier may wait on another CPU's, which
+ * only draining them all gives back, as alloc_contig_range() would.
+ */
+static bool take_freed_run(unsigned long start, unsigned long end)
+{
+	struct zone *zone = page_zone(pfn_to_page(start));
+
+	migrate_disable();
+	drain_local_pages(zone);
+	migrate_enable();
+	if (take_free_contig_range(start, end, GFP_KERNEL))
+		return true;
+	drain_all_pages(zone);
+	return take_free_contig_range(start, end, GFP_KERNEL);
+}
+
+/*
  * Move the data out of a run and take it, without isolating its pageblock:
  * alloc_contig_range() does that, and drains every CPU's page and LRU
  * caches, which is most of an evacuation's cost when a run holds a few
  * pages. Return: 0 if the run is taken; -EBUSY if a page cannot be moved
  * this way (a large folio, a page not on the LRU yet, a pin); -ENOMEM if
  * no target was free without reclaim, or -EAGAIN if the run was not all
- * free afterwards (a page handed out meanwhile, or freed to another CPU's
- * lists). The caller falls back to alloc_contig_range() on any error.
+ * free afterwards: a page was handed out meanwhile. The caller falls back
+ * to alloc_contig_range() on any error.
  */
 static int migrate_and_take(unsigned long start, unsigned long end, int nid)
 {
@@ -693,11 +711,7 @@ static int migrate_and_take(unsigned long start, unsigned long end, int nid)
 		folio_put(folio);
 	if (ret)
 		return ret;
-	/* The pages freed here wait on this CPU's lists, not on the free lists. */
-	migrate_disable();
-	drain_local_pages(page_zone(pfn_to_page(start)));
-	migrate_enable();
-	return take_free_contig_range(start, end, GFP_KERNEL) ? 0 : -EAGAIN;
+	return take_freed_run(start, end) ? 0 : -EAGAIN;
 }
 
 /* Called with tn->lock held. */

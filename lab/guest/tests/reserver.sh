@@ -62,6 +62,7 @@ moved=$(grep ' mte_tag_reserve: ' $trace/trace | grep -v ' evacuated=0 ' | grep 
 isolated=$(grep ' mte_tag_reserve: ' $trace/trace | grep -c ' isolated=1')
 diag "runs evacuated by migration alone: $moved; isolated: $isolated"
 check "runs were evacuated by migration alone" [ "$moved" -gt 0 ]
+check "most runs were evacuated by migration alone" [ "$moved" -gt $((4 * isolated)) ]
 echo 0 > $trace/events/mte_tag_node/enable
 
 # A task killed while its faults wait for evacuations exits at once, and
