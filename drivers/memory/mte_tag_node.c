@@ -293,6 +293,8 @@ static bool inject_skip_evacuation;
 static bool inject_early_release;
 /* The next this many reservations fail as if a page in the block were pinned. */
 static atomic_t inject_reserve_busy = ATOMIC_INIT(0);
+/* Evacuations isolate first, as when memory was tight. */
+static bool inject_isolate;
 
 static void model_write_tags(const struct mte_tag_node *tn, unsigned long pfn,
 			     unsigned long nr_pages);
@@ -717,7 +719,8 @@ static int migrate_and_take(unsigned long start, unsigned long end, int nid)
 /* Called with tn->lock held. */
 static bool memory_was_tight(const struct mte_tag_node *tn)
 {
-	return tn->isolate_until && time_before(jiffies, tn->isolate_until);
+	return READ_ONCE(inject_isolate) ||
+	       (tn->isolate_until && time_before(jiffies, tn->isolate_until));
 }
 
 /*
@@ -729,6 +732,40 @@ static bool memory_was_tight(const struct mte_tag_node *tn)
 static void note_tight_memory(struct mte_tag_node *tn)
 {
 	tn->isolate_until = jiffies + msecs_to_jiffies(MTE_TAG_TIGHT_MS) ?: 1;
+}
+
+/*
+ * alloc_contig_range() moves a large folio only from its head page, so a
+ * run that starts inside one is taken with the folio's pages before it.
+ * Return: the pfn to start taking at.
+ */
+static unsigned long contig_start(unsigned long start)
+{
+	struct page *page = pfn_to_page(start);
+	struct folio *folio = page_folio(page);
+	unsigned long first = start;
+
+	if (folio_test_large(folio) && folio_try_get(folio)) {
+		if (page_folio(page) == folio && !folio_test_hugetlb(folio))
+			first = folio_pfn(folio);
+		folio_put(folio);
+	}
+	return first;
+}
+
+/*
+ * Isolate a run and take it, its data moved to other memory. Pages taken
+ * before the run, for a large folio it starts inside, are given back.
+ */
+static int isolate_and_take(unsigned long start, unsigned long end)
+{
+	unsigned long first = contig_start(start);
+	int ret;
+
+	ret = alloc_contig_range(first, end, MIGRATE_MOVABLE, GFP_KERNEL | __GFP_NOWARN);
+	if (!ret && first < start)
+		free_contig_range(first, start - first);
+	return ret;
 }
 
 /*
@@ -752,7 +789,7 @@ static int take_run(struct mte_tag_node *tn, unsigned long start, unsigned long 
 	}
 	res->isolated = true;
 	do {
-		ret = alloc_contig_range(start, end, MIGRATE_MOVABLE, GFP_KERNEL | __GFP_NOWARN);
+		ret = isolate_and_take(start, end);
 	} while (ret == -EBUSY && ++tries < MTE_TAG_EVACUATE_TRIES &&
 		 !fatal_signal_pending(current));
 	return ret;
@@ -1676,6 +1713,7 @@ static void __init register_model_debugfs(struct dentry *top)
 	debugfs_create_bool("inject_skip_evacuation", 0600, top, &inject_skip_evacuation);
 	debugfs_create_bool("inject_early_release", 0600, top, &inject_early_release);
 	debugfs_create_atomic_t("inject_reserve_busy", 0600, top, &inject_reserve_busy);
+	debugfs_create_bool("inject_isolate", 0600, top, &inject_isolate);
 }
 #else
 static void model_fill_block(const struct mte_tag_node *tn, unsigned long block) { }

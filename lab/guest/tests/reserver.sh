@@ -19,15 +19,6 @@ baseline=$(blocks_held $region)
 diag "blocks in tag use at rest: $baseline (the zero page's)"
 check "the zero page's block is in tag use" [ "$baseline" -ge 1 ]
 
-# Reservations and releases are traced, with the wait each one cost.
-trace=/sys/kernel/tracing
-echo 1 > $trace/events/mte_tag_node/enable
-echo > $trace/trace
-
-# Fill the tag node: every block a tagged page needs holds data.
-fill_tag_node "$nid" /tmp/fill
-diag "tag node free after the fill: $(node_kb "$nid" MemFree) kB"
-
 # place SIZE: 64 MiB of tagged memory needs 512 blocks of 4 KiB tags.
 place() {
 	local reserved=$(vmstat mte_tag_reserve) out
@@ -38,6 +29,51 @@ place() {
 	check "$1: the blocks go back to data use after the memory is freed" \
 		wait_for_release $region "$baseline"
 }
+trace=/sys/kernel/tracing
+
+# Data demoted to the tag node keeps its huge pages. When runs are
+# isolated first, the huge page a run starts inside moves whole.
+# First in the plan: on a fresh node, the blocks the placement needs lie
+# in huge pages; after the cases below, in the small pages ending a fill.
+thp=/sys/kernel/mm/transparent_hugepage
+# place_in_huge_pages NAME: "place small" while the tag node is full of
+# huge pages. Sets thp_moved, moved (runs evacuated by migration alone)
+# and isolated (runs isolated).
+place_in_huge_pages() {
+	echo always > $thp/enabled
+	fill_tag_node "$nid" /tmp/thpfill
+	echo madvise > $thp/enabled
+	diag "$1: tag node huge pages after the fill: $(node_kb "$nid" AnonHugePages) kB"
+	check "$1: the tag node holds huge pages" \
+		[ "$(node_kb "$nid" AnonHugePages)" -ge 65536 ]
+	thp_moved=$(vmstat thp_migration_success)
+	echo 1 > $trace/events/mte_tag_node/enable
+	echo > $trace/trace
+	place small
+	echo 0 > $trace/events/mte_tag_node/enable
+	thp_moved=$(($(vmstat thp_migration_success) - thp_moved))
+	moved=$(grep ' mte_tag_reserve: ' $trace/trace | grep -v ' evacuated=0 ' |
+		grep -c ' isolated=0')
+	isolated=$(grep ' mte_tag_reserve: ' $trace/trace | grep -c ' isolated=1')
+	diag "$1: huge pages moved: $thp_moved; runs evacuated by migration alone:" \
+		"$moved; isolated: $isolated"
+	check "$1: huge pages of the tag node were moved whole" [ "$thp_moved" -gt 0 ]
+	check "$1: the huge pages' data survived" hold_finish /tmp/thpfill
+}
+check_counters thp_migration_success
+echo 1 > $dbg/inject_isolate
+place_in_huge_pages isolating
+echo 0 > $dbg/inject_isolate
+check "isolating: the runs were isolated" [ "$isolated" -gt 0 ]
+
+# Reservations and releases are traced, with the wait each one cost.
+echo 1 > $trace/events/mte_tag_node/enable
+echo > $trace/trace
+
+# Fill the tag node: every block a tagged page needs holds data.
+fill_tag_node "$nid" /tmp/fill
+diag "tag node free after the fill: $(node_kb "$nid" MemFree) kB"
+
 # The fill leaves 1 MiB free, which may be where some blocks are needed.
 evacuated=$(vmstat mte_tag_evacuated)
 place small
