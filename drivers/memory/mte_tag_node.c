@@ -608,13 +608,26 @@ struct evacuation {
 	unsigned long start, end;
 	int nid;
 	struct list_head refused;
+	bool no_large_target;
 };
 
-static bool page_in_run(struct page *page, const struct evacuation *ev)
+/* Would @folio keep a page of the run in use? */
+static bool folio_overlaps_run(struct folio *folio, const struct evacuation *ev)
 {
-	unsigned long pfn = page_to_pfn(page);
+	unsigned long pfn = folio_pfn(folio);
 
-	return pfn >= ev->start && pfn < ev->end;
+	return pfn < ev->end && pfn + folio_nr_pages(folio) > ev->start;
+}
+
+/*
+ * A large folio moves whole, into a folio of its order if one is free
+ * without reclaim, as for a THP fault; migrate_pages() splits it if not.
+ */
+static gfp_t evacuation_gfp(struct folio *src)
+{
+	if (folio_test_large(src))
+		return GFP_TRANSHUGE_LIGHT;
+	return (GFP_HIGHUSER_MOVABLE & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN;
 }
 
 /*
@@ -622,8 +635,8 @@ static bool page_in_run(struct page *page, const struct evacuation *ev)
  * nodes by distance: the targets alloc_contig_range() would choose, but
  * without direct reclaim. Reclaim would demote other data into the run
  * as fast as its pages move out, since the run is not isolated; when
- * memory is that tight, alloc_contig_range() does the work. Each page
- * refused is a page of the run, so this ends.
+ * memory is that tight, alloc_contig_range() does the work. Each folio
+ * refused holds a page of the run, so this ends.
  */
 static struct folio *evacuation_target(struct folio *src, unsigned long private)
 {
@@ -631,31 +644,40 @@ static struct folio *evacuation_target(struct folio *src, unsigned long private)
 	struct folio *dst;
 
 	for (;;) {
-		dst = __folio_alloc_node((GFP_HIGHUSER_MOVABLE & ~__GFP_DIRECT_RECLAIM) |
-					 __GFP_NOWARN, 0, ev->nid);
-		if (!dst || !page_in_run(&dst->page, ev))
+		dst = __folio_alloc_node(evacuation_gfp(src), folio_order(src), ev->nid);
+		if (!dst) {
+			ev->no_large_target |= folio_test_large(src);
+			return NULL;
+		}
+		if (!folio_overlaps_run(dst, ev))
 			return dst;
 		list_add(&dst->lru, &ev->refused);
 	}
 }
 
 /*
- * Isolate the folios in use in a run, if all are order-0 and can be
- * isolated now. Return: false otherwise; what was isolated is on @folios.
+ * Isolate the folios in use in a run, if all can be isolated now. A large
+ * folio is isolated whole, its pages outside the run included, as
+ * alloc_contig_range() would move it. HugeTLB folios are left to
+ * alloc_contig_range(), which knows how to replace them. Return: false
+ * otherwise; what was isolated is on @folios.
  */
 static bool isolate_run(const struct evacuation *ev, struct list_head *folios)
 {
-	unsigned long pfn;
+	unsigned long pfn, next;
 
-	for (pfn = ev->start; pfn < ev->end; pfn++) {
+	for (pfn = ev->start; pfn < ev->end; pfn = next) {
 		struct page *page = pfn_to_page(pfn);
 		struct folio *folio = page_folio(page);
 		bool isolated;
 
+		next = pfn + 1;
 		if (is_free_buddy_page(page) || !folio_try_get(folio))
 			continue;
-		isolated = page_folio(page) == folio && !folio_test_large(folio) &&
+		isolated = page_folio(page) == folio && !folio_test_hugetlb(folio) &&
 			   isolate_folio_to_list(folio, folios);
+		if (isolated)
+			next = folio_pfn(folio) + folio_nr_pages(folio);
 		folio_put(folio);
 		if (!isolated)
 			return false;
@@ -686,10 +708,12 @@ static bool take_freed_run(unsigned long start, unsigned long end)
  * alloc_contig_range() does that, and drains every CPU's page and LRU
  * caches, which is most of an evacuation's cost when a run holds a few
  * pages. Return: 0 if the run is taken; -EBUSY if a page cannot be moved
- * this way (a large folio, a page not on the LRU yet, a pin); -ENOMEM if
- * no target was free without reclaim, or -EAGAIN if the run was not all
- * free afterwards: a page was handed out meanwhile. The caller falls back
- * to alloc_contig_range() on any error.
+ * this way (a HugeTLB folio, a page not on the LRU yet, a pin, or a large
+ * folio with no free target of its order, which says memory is
+ * fragmented, not tight); -ENOMEM if no target was free without reclaim,
+ * or -EAGAIN if the run was not all free afterwards: a page was handed
+ * out meanwhile. The caller falls back to alloc_contig_range() on any
+ * error.
  */
 static int migrate_and_take(unsigned long start, unsigned long end, int nid)
 {
@@ -705,7 +729,7 @@ static int migrate_and_take(unsigned long start, unsigned long end, int nid)
 	else if (!list_empty(&folios))
 		ret = migrate_pages(&folios, evacuation_target, NULL, (unsigned long)&ev,
 				    MIGRATE_SYNC, MR_CONTIG_RANGE, NULL);
-	if (ret > 0)
+	if (ret > 0 || (ret == -ENOMEM && ev.no_large_target))
 		ret = -EBUSY;
 	if (!list_empty(&folios))
 		putback_movable_pages(&folios);

@@ -31,8 +31,10 @@ place() {
 }
 trace=/sys/kernel/tracing
 
-# Data demoted to the tag node keeps its huge pages. When runs are
-# isolated first, the huge page a run starts inside moves whole.
+# Data demoted to the tag node keeps its huge pages. A run of blocks
+# inside one is evacuated by moving the huge page whole, as
+# alloc_contig_range() would, but without isolating the run; when runs
+# are isolated first, the huge page a run starts inside moves whole too.
 # First in the plan: on a fresh node, the blocks the placement needs lie
 # in huge pages; after the cases below, in the small pages ending a fill.
 thp=/sys/kernel/mm/transparent_hugepage
@@ -65,6 +67,8 @@ echo 1 > $dbg/inject_isolate
 place_in_huge_pages isolating
 echo 0 > $dbg/inject_isolate
 check "isolating: the runs were isolated" [ "$isolated" -gt 0 ]
+place_in_huge_pages migrating
+check "migrating: the runs were evacuated by migration alone" [ "$moved" -gt $((4 * isolated)) ]
 
 # Reservations and releases are traced, with the wait each one cost.
 echo 1 > $trace/events/mte_tag_node/enable
