@@ -603,6 +603,9 @@ struct reservation {
  * A run being evacuated without isolation. Nothing keeps the allocator
  * from offering a free page of the run itself as a migration target:
  * such pages are set aside on @refused until the data has moved.
+ * @no_large_target records that a large folio found no target of its
+ * order: migrate_pages() has split it by the time it returns, so the
+ * folios left cannot tell.
  */
 struct evacuation {
 	unsigned long start, end;
