@@ -7,7 +7,9 @@
  *                 time, order-0 and THP, with the tag nodes idle and with
  *                 them full of untagged data (so every block needed is
  *                 evacuated); the bar compares each with the feature off,
- *                 a figure of another boot (--baseline)
+ *                 a figure of another boot (--baseline). Beside the idle
+ *                 touch, the same touch without PROT_MTE: the boot's own
+ *                 speed, to tell a slower boot from a slower feature
  *   evacuation    bytes evacuated per second of reservation time, from the
  *                 mte_tag_node:mte_tag_reserve tracepoint, over memcpy of
  *                 as many bytes; and, beside it, over move_pages(2) of as
@@ -49,6 +51,7 @@
 #define PAGE		4096UL
 #define THP		(2UL << 20)
 #define MIB		(1UL << 20)
+#define IDLE_PAUSE_MS	1000	/* before each idle first touch: before_idle_touch() */
 
 /* The bars of BRIEF section 6. */
 #define BAR_IDLE	0.95	/* first touch, tag nodes idle, over feature off */
@@ -76,7 +79,8 @@ static const char bench_help[] =
 "                of untagged data the bench puts there (all their free\n"
 "                memory, MPOL_PREFERRED), so every tag block needed is evacuated;\n"
 "                beside it, the share of the idle touches' time spent\n"
-"                reserving tag blocks (tracepoint), measured in the same run\n"
+"                reserving tag blocks (tracepoint), measured in the same run,\n"
+"                and the same idle touch without PROT_MTE: this boot's speed\n"
 "  evacuation    bytes evacuated per second of reservation time (tracepoint\n"
 "                mte_tag_node:mte_tag_reserve), over memcpy of as many bytes;\n"
 "                beside it, move_pages(2) of as many bytes from a tag node,\n"
@@ -119,6 +123,7 @@ struct system {
 
 struct touch {
 	double idle, full;	/* MiB/s, NAN if not measured */
+	double untagged;	/* the idle touch without PROT_MTE, MiB/s */
 	double thp_share;	/* of the memory touched, the part in huge pages */
 	double fill;		/* share of the tag nodes in use, when full */
 	double idle_s;		/* seconds spent in the idle touches */
@@ -316,18 +321,19 @@ static long long anon_huge_bytes(void)
 }
 
 /*
- * Touch @len bytes of new PROT_MTE memory; MiB/s, or NAN if it could not
- * be mapped. @blocks: blocks put in tag use meanwhile, if wanted.
+ * Touch @len bytes of new memory, PROT_MTE if @tagged; MiB/s, or NAN if it
+ * could not be mapped. @blocks: blocks put in tag use meanwhile, if wanted.
  */
-static double first_touch(const struct system *s, size_t len, bool thp, double *huge,
-			  long long *blocks)
+static double first_touch(const struct system *s, size_t len, bool tagged, bool thp,
+			  double *huge, long long *blocks)
 {
-	char *p = map_aligned(len, PROT_READ | PROT_WRITE | PROT_MTE);
+	char *p = map_aligned(len, PROT_READ | PROT_WRITE | (tagged ? PROT_MTE : 0));
 	long long before = blocks ? blocks_in_tag_use(s) : 0;
 	double t;
 
 	if (!p) {
-		problem("cannot map %zu MiB PROT_MTE: %s", len / MIB, strerror(errno));
+		problem("cannot map %zu MiB%s: %s", len / MIB, tagged ? " PROT_MTE" : "",
+			strerror(errno));
 		return NAN;
 	}
 	madvise(p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
@@ -558,13 +564,40 @@ static void touch_idle_once(const struct system *s, size_t len, bool thp, struct
 	double mib_s;
 
 	trace_start(s);
-	mib_s = first_touch(s, len, thp, thp ? &t->thp_share : NULL, blocks);
+	mib_s = first_touch(s, len, true, thp, thp ? &t->thp_share : NULL, blocks);
 	trace_collect(s, &l);
 	if (isnan(mib_s))
 		return;
 	t->idle = best_of(t->idle, mib_s);
 	t->idle_s += len / (double)MIB / mib_s;
 	t->idle_reserve_s += l.total_ns / 1e9;
+}
+
+/*
+ * Before each idle first touch, on either side of the comparison: the
+ * blocks of the last touch back in data use, then a pause. Under emulation
+ * a touch made right after the CPU was idle is more often slow, by up to
+ * 1.7 times; the feature-on side always has just waited for its blocks,
+ * and without the pause would be the only one to pay for that.
+ */
+static void before_idle_touch(const struct system *s, long long baseline)
+{
+	if (s->active)
+		settle(s, baseline);
+	sleep_ms(IDLE_PAUSE_MS);
+}
+
+/*
+ * The same first touch without PROT_MTE, which no part of the feature is
+ * on the path of: how fast this boot runs. Under emulation, touches run up
+ * to 1.7 times apart whatever the mode, from boot to boot and within one;
+ * this shows how much of a difference between two boots is theirs.
+ */
+static void touch_untagged(const struct system *s, size_t len, bool thp, struct touch *t,
+			   long long baseline)
+{
+	before_idle_touch(s, baseline);
+	t->untagged = best_of(t->untagged, first_touch(s, len, false, thp, NULL, NULL));
 }
 
 /* First touch with the tag nodes idle: every block it needs holds no data. */
@@ -575,17 +608,17 @@ static void touch_idle(const struct system *s, const struct bench_opts *o, struc
 	long long i, blocks;
 
 	for (i = 0; i < o->repeat; i++) {
-		if (s->active)
-			settle(s, baseline);
+		before_idle_touch(s, baseline);
 		touch_idle_once(s, len, false, &r->order0, s->active ? &blocks : NULL);
 		/* Bulk tag efficiency: this allocation, with all blocks in data use first. */
 		if (s->active && !i) {
 			r->bulk.tagged = len / PAGE;
 			r->bulk.blocks = blocks;
 		}
-		if (s->active)
-			settle(s, baseline);
+		touch_untagged(s, len, false, &r->order0, baseline);
+		before_idle_touch(s, baseline);
 		touch_idle_once(s, len, true, &r->thp, NULL);
+		touch_untagged(s, len, true, &r->thp, baseline);
 	}
 }
 
@@ -610,7 +643,7 @@ static void touch_full(const struct system *s, const struct bench_opts *o, struc
 		for (i = 0; i < o->repeat; i++) {
 			settle(s, baseline);
 			fill_tag_nodes(s, &fl, &t->fill);
-			t->full = best_of(t->full, first_touch(s, len, thp, NULL, NULL));
+			t->full = best_of(t->full, first_touch(s, len, true, thp, NULL, NULL));
 			drain_tag_nodes(&fl);
 		}
 		trace_collect(s, l);
@@ -879,6 +912,7 @@ static void json_touch(struct json *j, const char *key, const struct touch *t, d
 	json_open(j, key, '{');
 	json_double(j, "idle_mib_s", t->idle);
 	json_double(j, "full_mib_s", t->full);
+	json_double(j, "untagged_idle_mib_s", t->untagged);
 	json_double(j, "tag_node_use_when_full", t->fill);
 	if (key[0] == 't')
 		json_double(j, "thp_share", t->thp_share);
@@ -1071,6 +1105,8 @@ static void bench_text(const struct system *s, const struct bench_opts *o,
 	row_touch("first touch, order-0, tag nodes full", r->order0.full, r->base_order0, BAR_FULL);
 	row_touch("first touch, THP, tag nodes idle", r->thp.idle, r->base_thp, BAR_IDLE);
 	row_touch("first touch, THP, tag nodes full", r->thp.full, r->base_thp, BAR_FULL);
+	printf("  without PROT_MTE, this boot's own speed: order-0 %.1f MiB/s, THP %.1f MiB/s\n",
+	       r->order0.untagged, r->thp.untagged);
 	if (!s->active) {
 		printf("\nno active tag node (%s): only the first touch ran\n",
 		       why_no_tag_node(&s->f));
@@ -1207,8 +1243,8 @@ static int parse_bench(int argc, char **argv, struct bench_opts *o)
 int cmd_bench(int argc, char **argv)
 {
 	struct results r = {
-		.order0 = { .idle = NAN, .full = NAN, .thp_share = NAN },
-		.thp = { .idle = NAN, .full = NAN, .thp_share = NAN },
+		.order0 = { .idle = NAN, .full = NAN, .untagged = NAN, .thp_share = NAN },
+		.thp = { .idle = NAN, .full = NAN, .untagged = NAN, .thp_share = NAN },
 		.memcpy_mib_s = NAN, .move_pages_mib_s = NAN, .base_order0 = NAN, .base_thp = NAN,
 	};
 	struct bench_opts o;
