@@ -30,6 +30,13 @@ place() {
 		wait_for_release $region "$baseline"
 }
 trace=/sys/kernel/tracing
+# count_traced_runs: from the trace, set moved (runs that held data,
+# evacuated by migration alone) and isolated (runs isolated).
+count_traced_runs() {
+	moved=$(grep ' mte_tag_reserve: ' $trace/trace | grep -v ' evacuated=0 ' |
+		grep -c ' isolated=0')
+	isolated=$(grep ' mte_tag_reserve: ' $trace/trace | grep -c ' isolated=1')
+}
 
 # Data demoted to the tag node keeps its huge pages. A run of blocks
 # inside one is evacuated by moving the huge page whole, as
@@ -54,9 +61,7 @@ place_in_huge_pages() {
 	place small
 	echo 0 > $trace/events/mte_tag_node/enable
 	thp_moved=$(($(vmstat thp_migration_success) - thp_moved))
-	moved=$(grep ' mte_tag_reserve: ' $trace/trace | grep -v ' evacuated=0 ' |
-		grep -c ' isolated=0')
-	isolated=$(grep ' mte_tag_reserve: ' $trace/trace | grep -c ' isolated=1')
+	count_traced_runs
 	diag "$1: huge pages moved: $thp_moved; runs evacuated by migration alone:" \
 		"$moved; isolated: $isolated"
 	check "$1: huge pages of the tag node were moved whole" [ "$thp_moved" -gt 0 ]
@@ -98,8 +103,7 @@ check "traced reservations moved the tag node's data" \
 check "releases are traced" [ "$(trace_field block mte_tag_release | wc -l)" -gt 0 ]
 # Runs holding data are mostly taken by migrating their pages; only runs
 # that migration could not free are isolated by alloc_contig_range().
-moved=$(grep ' mte_tag_reserve: ' $trace/trace | grep -v ' evacuated=0 ' | grep -c ' isolated=0')
-isolated=$(grep ' mte_tag_reserve: ' $trace/trace | grep -c ' isolated=1')
+count_traced_runs
 diag "runs evacuated by migration alone: $moved; isolated: $isolated"
 check "runs were evacuated by migration alone" [ "$moved" -gt 0 ]
 check "most runs were evacuated by migration alone" [ "$moved" -gt $((4 * isolated)) ]
