@@ -19,10 +19,11 @@ baseline=$(blocks_held $region)
 diag "blocks in tag use at rest: $baseline (the zero page's)"
 check "the zero page's block is in tag use" [ "$baseline" -ge 1 ]
 
-# place SIZE: 64 MiB of tagged memory needs 512 blocks of 4 KiB tags.
+# place SIZE [KB]: KB (default 64 MiB) of tagged memory; 64 MiB needs 512
+# blocks of 4 KiB tags.
 place() {
 	local reserved=$(vmstat mte_tag_reserve) out
-	out=$(mtex place default "" 65536 "$1")
+	out=$(mtex place default "" "${2:-65536}" "$1")
 	clean "$1" "$out"
 	check "$1: at least 512 blocks reserved" \
 		[ $(($(vmstat mte_tag_reserve) - reserved)) -ge 512 ]
@@ -30,6 +31,17 @@ place() {
 		wait_for_release $region "$baseline"
 }
 trace=/sys/kernel/tracing
+# kb_needing_blocks_over KB: how much tagged memory needs more than KB of
+# tag blocks (a block serves 32 times its size), at least 64 MiB. Where
+# the tag node has only KB that is not what a check wants (free, or not
+# in huge pages), some blocks such memory needs must be the rest: which
+# blocks a placement needs follows from where the allocator puts its data,
+# and the blocks the last placement used, just released, are often the
+# very pages a fill leaves free.
+kb_needing_blocks_over() {
+	local kb=$(((($1 + 1024) * 32 + 2047) / 2048 * 2048))
+	echo $((kb > 65536 ? kb : 65536))
+}
 # count_traced_runs: from the trace, set moved (runs that held data,
 # evacuated by migration alone) and isolated (runs isolated).
 count_traced_runs() {
@@ -45,8 +57,8 @@ count_traced_runs() {
 # First in the plan: on a fresh node, the blocks the placement needs lie
 # in huge pages; after the cases below, in the small pages ending a fill.
 thp=/sys/kernel/mm/transparent_hugepage
-# place_in_huge_pages NAME: "place small" while the tag node is full of
-# huge pages. Sets thp_moved, moved (runs evacuated by migration alone)
+# place_in_huge_pages NAME: small pages placed while the tag node is full
+# of huge pages, enough that some of their blocks lie in huge pages. Sets thp_moved, moved (runs evacuated by migration alone)
 # and isolated (runs isolated).
 place_in_huge_pages() {
 	echo always > $thp/enabled
@@ -58,7 +70,8 @@ place_in_huge_pages() {
 	thp_moved=$(vmstat thp_migration_success)
 	echo 1 > $trace/events/mte_tag_node/enable
 	echo > $trace/trace
-	place small
+	place small "$(kb_needing_blocks_over \
+		$(($(node_kb "$nid" MemTotal) - $(node_kb "$nid" AnonHugePages))))"
 	echo 0 > $trace/events/mte_tag_node/enable
 	thp_moved=$(($(vmstat thp_migration_success) - thp_moved))
 	count_traced_runs
@@ -83,10 +96,11 @@ echo > $trace/trace
 fill_tag_node "$nid" /tmp/fill
 diag "tag node free after the fill: $(node_kb "$nid" MemFree) kB"
 
-# The fill leaves 1 MiB free, which may be where some blocks are needed.
+# The fill leaves a few MiB free, which may be where some blocks are
+# needed: each placement needs more blocks than that.
 evacuated=$(vmstat mte_tag_evacuated)
-place small
-place thp
+place small "$(kb_needing_blocks_over "$(node_kb "$nid" MemFree)")"
+place thp "$(kb_needing_blocks_over "$(node_kb "$nid" MemFree)")"
 check "tag node pages were evacuated" [ $(($(vmstat mte_tag_evacuated) - evacuated)) -gt 0 ]
 
 # trace_field FIELD EVENT: the values of FIELD in the traced EVENTs.
